@@ -1,0 +1,191 @@
+#include "core/spawn.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include "core/pidfd.h"
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#include <cstdint>
+
+#include <fmt/format.h>
+
+extern char** environ;
+
+namespace svinit::core {
+namespace {
+
+// The kernel's struct clone_args, first version (64 bytes), which every kernel with
+// clone3 accepts. Declared here because glibc 2.36 does not export it.
+struct CloneArgs {
+    std::uint64_t flags;
+    std::uint64_t pidfd;
+    std::uint64_t child_tid;
+    std::uint64_t parent_tid;
+    std::uint64_t exit_signal;
+    std::uint64_t stack;
+    std::uint64_t stack_size;
+    std::uint64_t tls;
+};
+constexpr unsigned long kCloneNewPidfd = 0x00001000;  // CLONE_PIDFD
+
+// Set once clone3 has been refused, so later spawns go straight to fork.
+bool clone3_refused = false;
+
+// Pointers into strings that outlive the spawn: the child may touch only these.
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+[[noreturn]] void child_fail(int report_fd, SpawnStage stage) {
+    SpawnFailure failure{stage, errno};
+    // A short write to a pipe of this size is atomic; nothing else can be done on error.
+    [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof(failure));
+    _exit(failure.exit_code());
+}
+
+bool redirect(int from, int to) {
+    if (from < 0 || from == to) return true;
+    return ::dup2(from, to) >= 0;
+}
+
+// Runs in the child between clone and exec: async-signal-safe calls only.
+[[noreturn]] void child_main(const SpawnOptions& options, char* const* argv, char* const* envp,
+                             int report_fd) {
+    if (options.new_process_group && ::setpgid(0, 0) != 0) {
+        child_fail(report_fd, SpawnStage::ProcessGroup);
+    }
+    // Signals are still blocked here, so SIGTTOU cannot stop us; a tty that is not
+    // ours (ENOTTY, ENXIO) is not an error, as in tini.
+    if (options.foreground_tty >= 0) ::tcsetpgrp(options.foreground_tty, ::getpgrp());
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
+        child_fail(report_fd, SpawnStage::Directory);
+    }
+    if (!redirect(options.stdin_fd, 0) || !redirect(options.stdout_fd, 1) ||
+        !redirect(options.stderr_fd, 2)) {
+        child_fail(report_fd, SpawnStage::Stdio);
+    }
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    if (::sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) child_fail(report_fd, SpawnStage::Signals);
+    ::execve(options.path.c_str(), argv, envp);
+    child_fail(report_fd, SpawnStage::Exec);
+}
+
+// clone3 with a pidfd. Returns the pid (0 in the child), or -1 with errno.
+pid_t clone_with_pidfd(int* pidfd) {
+    CloneArgs args{};
+    args.flags = kCloneNewPidfd;
+    args.pidfd = reinterpret_cast<std::uintptr_t>(pidfd);
+    args.exit_signal = SIGCHLD;
+    return static_cast<pid_t>(::syscall(SYS_clone3, &args, sizeof(args)));
+}
+
+Result<pid_t> start_child(const SpawnOptions& options, char* const* argv, char* const* envp,
+                          int report_fd, int* pidfd) {
+    if (!clone3_refused) {
+        pid_t pid = clone_with_pidfd(pidfd);
+        if (pid == 0) child_main(options, argv, envp, report_fd);
+        if (pid > 0) return pid;
+        if (errno != ENOSYS && errno != EPERM) return sys_error("clone3");
+        clone3_refused = true;
+    }
+    pid_t pid = ::fork();
+    if (pid == 0) child_main(options, argv, envp, report_fd);
+    if (pid < 0) return sys_error("fork");
+    // No one else waits for our children, so the pid cannot be reused before this.
+    *pidfd = pidfd_open(pid);
+    if (*pidfd < 0) {
+        auto err = sys_error(fmt::format("pidfd_open {}", pid));
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        return err;
+    }
+    return pid;
+}
+
+}  // namespace
+
+std::string SpawnFailure::describe() const {
+    const char* what = "exec";
+    switch (stage) {
+        case SpawnStage::ProcessGroup: what = "setpgid"; break;
+        case SpawnStage::Directory: what = "chdir"; break;
+        case SpawnStage::Stdio: what = "dup2"; break;
+        case SpawnStage::Signals: what = "sigprocmask"; break;
+        case SpawnStage::Exec: what = "exec"; break;
+    }
+    return fmt::format("{}: {}", what, std::strerror(error));
+}
+
+int SpawnFailure::exit_code() const noexcept {
+    return stage == SpawnStage::Exec && (error == ENOENT || error == ENOTDIR) ? 127 : 126;
+}
+
+Result<Child> spawn(const SpawnOptions& options) {
+    if (options.argv.empty()) return error(EINVAL, "spawn: empty argv");
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe2");
+    UniqueFd report_read(fds[0]);
+    UniqueFd report_write(fds[1]);
+
+    auto argv = c_strings(options.argv);
+    std::vector<char*> envp_storage;
+    char* const* envp = environ;
+    if (options.env) {
+        envp_storage = c_strings(*options.env);
+        envp = envp_storage.data();
+    }
+
+    int pidfd = -1;
+    auto pid = start_child(options, argv.data(), envp, report_write.get(), &pidfd);
+    if (!pid) return std::unexpected(pid.error());
+    Child child{*pid, UniqueFd(pidfd), std::move(report_read)};
+    report_write.reset();
+    // Also from the parent, so the group exists before anyone signals it.
+    if (options.new_process_group) ::setpgid(child.pid, child.pid);
+    ::fcntl(child.spawn_report.get(), F_SETFL, O_NONBLOCK);
+    return child;
+}
+
+std::optional<SpawnFailure> read_spawn_failure(const UniqueFd& report) {
+    if (!report) return std::nullopt;
+    SpawnFailure failure{};
+    ssize_t n = ::read(report.get(), &failure, sizeof(failure));
+    if (n != static_cast<ssize_t>(sizeof(failure))) return std::nullopt;
+    return failure;
+}
+
+Result<std::string> resolve_command(std::string_view name, std::string_view path_env) {
+    if (name.empty()) return error(ENOENT, "empty command");
+    if (name.find('/') != std::string_view::npos) return std::string(name);
+    if (path_env.empty()) path_env = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    bool found_unrunnable = false;
+    while (true) {
+        auto colon = path_env.find(':');
+        auto dir = path_env.substr(0, colon);
+        std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, name);
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+            if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+            found_unrunnable = true;
+        }
+        if (colon == std::string_view::npos) break;
+        path_env.remove_prefix(colon + 1);
+    }
+    if (found_unrunnable) return error(EACCES, fmt::format("{}: found in PATH but not executable", name));
+    return error(ENOENT, fmt::format("{}: not found in PATH", name));
+}
+
+}  // namespace svinit::core

@@ -1,0 +1,61 @@
+#pragma once
+// Starting a child: clone3(CLONE_PIDFD) so the child is known by a pidfd from the
+// first instant (fork + pidfd_open where clone3 is refused, e.g. by a seccomp profile).
+// Everything the child needs (argv, envp) is built before the clone; after it the
+// child does only async-signal-safe work. A child that fails before exec writes
+// {stage, errno} to a close-on-exec pipe, so the parent can say which step failed.
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/unique_fd.h"
+
+namespace svinit::core {
+
+struct SpawnOptions {
+    std::string path;                              // executable, already resolved
+    std::vector<std::string> argv;                 // argv[0] included
+    std::optional<std::vector<std::string>> env;   // "NAME=VALUE"; nullopt inherits ours
+    std::string cwd;                               // empty: inherit
+    int stdin_fd = -1;                             // -1: inherit ours
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+    bool new_process_group = true;
+    int foreground_tty = -1;  // make the child's group the foreground group of this tty
+};
+
+enum class SpawnStage : int { ProcessGroup = 1, Directory, Stdio, Signals, Exec };
+
+struct SpawnFailure {
+    SpawnStage stage;
+    int error;  // errno
+
+    // "exec: No such file or directory"
+    std::string describe() const;
+    // 127 when the program is missing, 126 when it exists but cannot run.
+    int exit_code() const noexcept;
+};
+
+struct Child {
+    pid_t pid = 0;
+    UniqueFd pidfd;
+    UniqueFd spawn_report;  // read end of the failure pipe (non-blocking)
+};
+
+Result<Child> spawn(const SpawnOptions& options);
+
+// Reads the child's failure report without blocking. Call it once the child has
+// exited (its write end is then closed): nullopt means exec succeeded.
+std::optional<SpawnFailure> read_spawn_failure(const UniqueFd& report);
+
+// Finds `name` the way execvp would, in the directories of `path_env` (PATH), without
+// ever running a shell. Names with a '/' are taken as they are. Errors: ENOENT when
+// nothing is found, EACCES when only non-executable files are.
+Result<std::string> resolve_command(std::string_view name, std::string_view path_env);
+
+}  // namespace svinit::core
