@@ -1,0 +1,215 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "core/child_reaper.h"
+#include "core/event_loop.h"
+#include "core/pidfd.h"
+#include "core/signal_fd.h"
+#include "core/spawn.h"
+
+using namespace svinit::core;
+
+namespace {
+
+// Waits for the child through its pidfd, as the reaper would.
+siginfo_t wait_child(const Child& child) {
+    siginfo_t info{};
+    REQUIRE(::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(child.pidfd.get()), &info,
+                     WEXITED) == 0);
+    return info;
+}
+
+SpawnOptions shell(const std::string& script) {
+    SpawnOptions options;
+    options.path = "/bin/sh";
+    options.argv = {"sh", "-c", script};
+    return options;
+}
+
+// Runs a shell script with stdout on a pipe and returns what it printed.
+std::string output_of(SpawnOptions options) {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    UniqueFd read_end(fds[0]), write_end(fds[1]);
+    options.stdout_fd = write_end.get();
+    auto child = spawn(options);
+    REQUIRE(child);
+    write_end.reset();
+    std::string out;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    wait_child(*child);
+    return out;
+}
+
+std::string temp_dir() {
+    char pattern[] = "/tmp/svinit-test-XXXXXX";
+    REQUIRE(::mkdtemp(pattern) != nullptr);
+    return pattern;
+}
+
+}  // namespace
+
+TEST_CASE("spawn runs the program and reports its exit through the pidfd", "[spawn]") {
+    auto child = spawn(shell("exit 3"));
+    REQUIRE(child);
+    CHECK(child->pidfd.valid());
+    auto info = wait_child(*child);
+    CHECK(info.si_code == CLD_EXITED);
+    CHECK(info.si_status == 3);
+    CHECK_FALSE(read_spawn_failure(child->spawn_report));
+}
+
+TEST_CASE("a missing program is reported as exec ENOENT with code 127", "[spawn]") {
+    SpawnOptions options;
+    options.path = "/nonexistent/program";
+    options.argv = {"program"};
+    auto child = spawn(options);
+    REQUIRE(child);
+    auto info = wait_child(*child);
+    CHECK(info.si_status == 127);
+    auto failure = read_spawn_failure(child->spawn_report);
+    REQUIRE(failure);
+    CHECK(failure->stage == SpawnStage::Exec);
+    CHECK(failure->error == ENOENT);
+    CHECK(failure->describe() == "exec: No such file or directory");
+}
+
+TEST_CASE("a file that is not executable gives code 126", "[spawn]") {
+    std::string dir = temp_dir();
+    std::string file = dir + "/data";
+    std::ofstream(file) << "not a program\n";
+    SpawnOptions options;
+    options.path = file;
+    options.argv = {"data"};
+    auto child = spawn(options);
+    REQUIRE(child);
+    CHECK(wait_child(*child).si_status == 126);
+    auto failure = read_spawn_failure(child->spawn_report);
+    REQUIRE(failure);
+    CHECK(failure->error == EACCES);
+    CHECK(failure->exit_code() == 126);
+}
+
+TEST_CASE("a failure before exec names its stage", "[spawn]") {
+    auto options = shell("exit 0");
+    options.cwd = "/nonexistent/dir";
+    auto child = spawn(options);
+    REQUIRE(child);
+    wait_child(*child);
+    auto failure = read_spawn_failure(child->spawn_report);
+    REQUIRE(failure);
+    CHECK(failure->stage == SpawnStage::Directory);
+    CHECK(failure->describe() == "chdir: No such file or directory");
+}
+
+TEST_CASE("the child gets an empty signal mask and default dispositions", "[spawn]") {
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGUSR1);
+    REQUIRE(::sigprocmask(SIG_BLOCK, &block, &old) == 0);
+    ::signal(SIGUSR2, SIG_IGN);
+    auto out = output_of(shell("grep -E '^Sig(Blk|Ign)' /proc/self/status"));
+    ::signal(SIGUSR2, SIG_DFL);
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    CHECK(out == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
+TEST_CASE("the child leads its own process group, with the given cwd and env", "[spawn]") {
+    auto options = shell("echo $$ $(cut -d' ' -f5 /proc/$$/stat) $(pwd) $GREETING");
+    options.cwd = "/";
+    options.env = std::vector<std::string>{"GREETING=hello world", "PATH=/usr/bin:/bin"};
+    auto out = output_of(options);
+    auto space = out.find(' ');
+    std::string pid = out.substr(0, space);
+    CHECK(out == pid + " " + pid + " / hello world\n");
+}
+
+TEST_CASE("resolve_command searches PATH like execvp, without a shell", "[spawn]") {
+    CHECK(resolve_command("sh", "/nonexistent:/bin").value() == "/bin/sh");
+    CHECK(resolve_command("./relative", "/bin").value() == "./relative");
+    CHECK(resolve_command("no-such-program-xyz", "/bin").error().code == ENOENT);
+
+    std::string dir = temp_dir();
+    std::ofstream(dir + "/tool") << "#!/bin/sh\n";
+    ::chmod((dir + "/tool").c_str(), 0644);
+    auto unrunnable = resolve_command("tool", dir);
+    REQUIRE_FALSE(unrunnable);
+    CHECK(unrunnable.error().code == EACCES);
+    CHECK(unrunnable.error().context == "tool: found in PATH but not executable");
+}
+
+TEST_CASE("the reaper hands tracked exits to their owner and reaps orphans", "[spawn][reaper]") {
+    // Orphans of this test process must come back to it, as they would to PID 1.
+    REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+    auto loop = make_epoll_loop();
+    REQUIRE(loop);
+    ChildReaper reaper(**loop);
+
+    // The tracked child leaves 50 orphans and exits 7 while they die around it.
+    auto child = spawn(shell("i=0; while [ $i -lt 50 ]; do (exit 0 &); i=$((i+1)); done; exit 7"));
+    REQUIRE(child);
+    pid_t pid = child->pid;
+    std::optional<ChildExit> seen;
+    REQUIRE(reaper.track(std::move(*child), [&](const ChildExit& exit) { seen = exit; }));
+    CHECK(reaper.is_tracked(pid));
+    reaper.on_no_children([&] { (*loop)->stop(); });
+    // Orphans are reaped on SIGCHLD, through a signalfd as in svinit.
+    sigset_t chld, old_mask;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, nullptr, &old_mask);
+    auto signals = SignalFd::open(chld);
+    REQUIRE(signals);
+    auto watch = (*loop)->watch_readable(signals->fd(), [&] {
+        REQUIRE(signals->read_pending());
+        reaper.reap_all();
+    });
+    REQUIRE(watch);
+    // A guard, so a broken reaper fails instead of hanging.
+    auto guard = (*loop)->add_timer(std::chrono::seconds(10), false, [&] { (*loop)->stop(); });
+    REQUIRE(guard);
+    REQUIRE((*loop)->run());
+
+    REQUIRE(seen);
+    CHECK(seen->pid == pid);
+    CHECK(seen->status == ExitStatus::exited(7));
+    CHECK_FALSE(reaper.has_children());
+    CHECK(reaper.tracked_count() == 0);
+    CHECK(reaper.orphans_reaped() >= 1);
+    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+TEST_CASE("signals reach a tracked child through its pidfd", "[spawn][reaper]") {
+    auto loop = make_epoll_loop();
+    REQUIRE(loop);
+    ChildReaper reaper(**loop);
+    auto child = spawn(shell("exec sleep 30"));
+    REQUIRE(child);
+    pid_t pid = child->pid;
+    std::optional<ChildExit> seen;
+    REQUIRE(reaper.track(std::move(*child), [&](const ChildExit& exit) {
+        seen = exit;
+        (*loop)->stop();
+    }));
+    REQUIRE(reaper.send_signal(pid, SIGUSR1));
+    CHECK(reaper.send_signal(pid + 100000, SIGUSR1).error().code == ESRCH);
+    auto guard = (*loop)->add_timer(std::chrono::seconds(10), false, [&] { (*loop)->stop(); });
+    REQUIRE(guard);
+    REQUIRE((*loop)->run());
+    REQUIRE(seen);
+    CHECK(seen->status == ExitStatus::signaled(SIGUSR1));
+}
