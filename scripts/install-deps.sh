@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what svinit needs to build and test on Debian 12, from Debian's packages.
+# Idempotent: apt-get update runs only when something is missing.
+#   scripts/install-deps.sh          build and test dependencies
+#   scripts/install-deps.sh --bench  also the peers bench/ compares against
+set -euo pipefail
+
+packages=(g++ cmake make pkg-config util-linux procps
+          liburing-dev libev-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
+          nlohmann-json3-dev)
+if [[ "${1:-}" == "--bench" ]]; then
+    packages+=(tini dumb-init runit s6 time)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}; run this script as root" >&2
+    exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
