@@ -17,6 +17,12 @@ Result<void> ChildReaper::track(Child child, ExitCallback on_exit) {
     return {};
 }
 
+void ChildReaper::untrack(pid_t pid) {
+    auto node = tracked_.extract(pid);
+    if (node.empty()) return;
+    loop_.unwatch(node.mapped().watch);
+}
+
 Result<void> ChildReaper::send_signal(pid_t pid, int sig) {
     auto it = tracked_.find(pid);
     if (it == tracked_.end()) return error(ESRCH, fmt::format("signal {}: not a child of svinit", pid));

@@ -41,6 +41,10 @@ public:
     // after the child is reaped.
     Result<void> track(Child child, ExitCallback on_exit);
 
+    // Stops tracking a child whose owner is going away: its callback will not run, and
+    // it is reaped as an orphan when it exits.
+    void untrack(pid_t pid);
+
     // Signals a tracked child through its pidfd, so a reused pid is never hit.
     Result<void> send_signal(pid_t pid, int sig);
 

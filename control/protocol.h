@@ -1,0 +1,84 @@
+#pragma once
+// The control protocol between svctl and svinit, as plain values and a pure codec.
+//
+// Framing: one JSON object per line ('\n'-terminated), UTF-8, over a unix stream socket.
+// A client sends a request and reads one response line per request, in order. Every
+// message carries "v": kProtocolVersion. docs/protocol.md is the reference.
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "services/supervisor_api.h"
+
+namespace svinit::control {
+
+inline constexpr int kProtocolVersion = 1;
+// A request line longer than this is refused ("too_large") and the connection closed.
+inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+// Most service names a request may list.
+inline constexpr std::size_t kMaxServicesPerRequest = 4096;
+// Longest a client may wait in one `wait` request.
+inline constexpr std::chrono::milliseconds kMaxWaitTimeout = std::chrono::hours(24);
+
+enum class RequestKind { Status, Command, Wait, Shutdown, Check };
+
+struct Request {
+    RequestKind kind = RequestKind::Status;
+    services::Command command = services::Command::Up;     // kind == Command
+    services::WaitTarget target = services::WaitTarget::Up;  // kind == Wait
+    std::chrono::milliseconds timeout{0};                  // kind == Wait; 0: no timeout
+    std::vector<std::string> services;  // names or paths as the user gave them;
+                                        // empty with Status means every service
+
+    bool operator==(const Request&) const = default;
+};
+
+// Machine-readable error codes, stable across versions.
+enum class ErrorCode {
+    None,
+    BadRequest,          // not JSON, wrong fields, unknown command
+    UnsupportedVersion,  // "v" is not one we speak
+    TooLarge,            // request line over kMaxRequestBytes
+    PermissionDenied,    // SO_PEERCRED says neither root, the owner, nor the group
+    UnknownService,
+    Failed,              // the operation was tried and failed
+    Timeout,             // wait did not reach its target in time
+    Busy,                // too many clients
+};
+
+std::string_view to_string(ErrorCode code);
+
+// One service's part of a response.
+struct ServiceResult {
+    std::string service;  // exactly as the request named it
+    ErrorCode error = ErrorCode::None;
+    std::string message;  // human-readable, names the service
+    std::optional<services::ServiceStatus> status;  // with Status requests
+};
+
+struct Response {
+    ErrorCode error = ErrorCode::None;  // for the request as a whole
+    std::string message;
+    std::vector<ServiceResult> results;  // one per requested service, in order
+    bool check_ok = false;               // with Check requests
+
+    bool ok() const;  // no error, and no result with an error
+};
+
+// Encoders return one line without the trailing '\n'.
+std::string encode_request(const Request& request);
+core::Result<Request> decode_request(std::string_view line);
+std::string encode_response(const Response& response);
+core::Result<Response> decode_response(std::string_view line);
+
+// Names used on the wire and by svctl: "up", "down", "once", "restart", "pause", "cont",
+// "term", "kill", "hup", "int", "quit", "usr1", "usr2", "alarm".
+std::string_view command_name(services::Command command);
+std::optional<services::Command> parse_command_name(std::string_view name);
+
+}  // namespace svinit::control

@@ -1,0 +1,83 @@
+#pragma once
+// The narrow interface the control layer uses to ask the supervisor things. It knows
+// nothing of sockets or JSON; control/ knows nothing of processes.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/exit_status.h"
+#include "services/service_fsm.h"
+
+namespace svinit::services {
+
+// What `svctl status` shows of one supervised program (a service or its logger).
+struct ProcessStatus {
+    State state = State::Down;
+    pid_t pid = 0;  // 0 when nothing runs (in finish: the finish script's pid)
+    std::chrono::system_clock::time_point since;  // wall-clock time of the last state change
+    Want want = Want::Down;
+    bool normally_down = false;
+    bool paused = false;
+    bool got_term = false;  // TERM sent, process not gone yet (runit's "got TERM")
+    std::optional<core::ExitStatus> last_exit;
+    std::uint32_t restarts = 0;
+    std::string reason;  // why backoff/failed, e.g. "exited with status 1 after 0.2s"
+};
+
+struct ServiceStatus {
+    std::string name;
+    std::string dir;
+    ProcessStatus main;
+    std::optional<ProcessStatus> log;
+};
+
+// Commands from `svctl`/`sv`: wants, and signals passed on to the run process.
+enum class Command {
+    Up, Down, Once, Restart, Pause, Cont,
+    Term, Kill, Hup, Int, Quit, Usr1, Usr2, Alarm,
+};
+
+enum class WaitTarget { Up, Down };
+
+enum class WaitId : std::uint64_t {};
+
+class SupervisorApi {
+public:
+    virtual ~SupervisorApi() = default;
+
+    // Every service, in name order.
+    virtual std::vector<std::string> service_names() const = 0;
+
+    // Finds a service by name, or by its directory path ("/etc/service/web", "./web/").
+    // Returns the canonical name, or nullopt when there is no such service.
+    virtual std::optional<std::string> resolve(std::string_view name_or_path) const = 0;
+
+    virtual std::optional<ServiceStatus> status(std::string_view name) const = 0;
+
+    // Error code ENOENT: unknown service; others as the operation failed.
+    virtual core::Result<void> command(std::string_view name, Command command) = 0;
+
+    // Calls done(true) once the service reaches the target (at once, from inside this
+    // call, if it already has), or done(false) if the service disappears first. Up means
+    // state run; down means down or failed (nothing runs and nothing will restart).
+    // Not called after cancel_wait(). No timeout here: the caller owns the timer.
+    virtual WaitId wait(std::string_view name, WaitTarget target,
+                        std::function<void(bool reached)> done) = 0;
+    virtual void cancel_wait(WaitId id) = 0;
+
+    // The same orderly stop as SIGTERM to svinit.
+    virtual void shutdown() = 0;
+
+    // True when every normally-up service is in state run (a liveness probe).
+    virtual bool check() const = 0;
+};
+
+}  // namespace svinit::services
