@@ -1,0 +1,129 @@
+#include "services/service.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+namespace svinit::services {
+
+Policy policy_for(const ProcessSpec& spec, const Policy& defaults) {
+    Policy policy = defaults;
+    policy.has_finish = spec.finish.has_value();
+    return policy;
+}
+
+Service::Service(ProcessContext context, ServiceSpec spec, Changed on_change)
+    : context_(context), spec_(std::move(spec)), on_change_(std::move(on_change)) {}
+
+core::Result<std::unique_ptr<Service>> Service::create(ProcessContext context, ServiceSpec spec,
+                                                       Policy policy, Changed on_change) {
+    std::unique_ptr<Service> service(new Service(context, std::move(spec), std::move(on_change)));
+    Service& s = *service;
+    s.stop_timeout_ = policy.stop_timeout;
+    StdioSources main_stdio;
+    if (s.spec_.log) {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) {
+            return core::sys_error("pipe for " + s.spec_.name + "/log");
+        }
+        s.pipe_read_.reset(fds[0]);
+        s.pipe_write_.reset(fds[1]);
+        main_stdio.out = &s.pipe_write_;
+        s.log_ = std::make_unique<SupervisedProcess>(
+            context, s.spec_.name + "/log", *s.spec_.log, policy_for(*s.spec_.log, policy),
+            StdioSources{&s.pipe_read_, nullptr}, [&s](State, State) {
+                if (s.on_change_) s.on_change_();
+            });
+    }
+    s.main_ = std::make_unique<SupervisedProcess>(
+        context, s.spec_.name, s.spec_.main, policy_for(s.spec_.main, policy), main_stdio,
+        [&s](State, State to) { s.on_main_change(to); });
+    return service;
+}
+
+void Service::start() {
+    // The logger first, so nothing run writes waits on a full pipe with no reader.
+    if (log_) log_->start();
+    main_->start();
+}
+
+core::Result<void> Service::command(Command command) {
+    if (retiring_) return core::error(EAGAIN, spec_.name + ": being removed");
+    switch (command) {
+        case Command::Up: main_->post(WantUp{}); return {};
+        case Command::Down: main_->post(WantDown{}); return {};
+        case Command::Once: main_->post(WantOnce{}); return {};
+        case Command::Restart:
+            // Down then up: the state machine restarts at once after our TERM.
+            if (main_->running()) main_->post(WantDown{});
+            main_->post(WantUp{});
+            return {};
+        case Command::Pause: main_->post(Pause{}); return {};
+        case Command::Cont: main_->post(Continue{}); return {};
+        case Command::Term: return main_->signal(SIGTERM);
+        case Command::Kill: return main_->signal(SIGKILL);
+        case Command::Hup: return main_->signal(SIGHUP);
+        case Command::Int: return main_->signal(SIGINT);
+        case Command::Quit: return main_->signal(SIGQUIT);
+        case Command::Usr1: return main_->signal(SIGUSR1);
+        case Command::Usr2: return main_->signal(SIGUSR2);
+        case Command::Alarm: return main_->signal(SIGALRM);
+    }
+    return {};
+}
+
+void Service::retire() {
+    if (retiring_) return;
+    retiring_ = true;
+    main_->post(WantDown{});
+    if (main_->settled()) retire_logger();
+}
+
+void Service::on_main_change(State to) {
+    if (retiring_ && (to == State::Down || to == State::Failed)) retire_logger();
+    if (on_change_) on_change_();
+}
+
+void Service::retire_logger() {
+    if (!log_ || log_drain_timer_) return;
+    // Our write end is the last one once run and finish are gone (unless run left a
+    // daemon holding it): closing it gives the logger end-of-file after the last line.
+    pipe_write_.reset();
+    log_->post(WantOnce{});
+    auto timer = context_.loop.add_timer(stop_timeout_, false, [this] {
+        log_->post(WantDown{});
+    });
+    if (timer) {
+        log_drain_timer_ = *timer;
+    } else {
+        log_->post(WantDown{});
+    }
+}
+
+bool Service::settled() const noexcept {
+    return main_->settled() && (!log_ || log_->settled());
+}
+
+ServiceStatus Service::status() const {
+    ServiceStatus s;
+    s.name = spec_.name;
+    s.dir = spec_.main.dir.string();
+    s.main = main_->status();
+    if (log_) s.log = log_->status();
+    return s;
+}
+
+bool Service::can_update_in_place(const ServiceSpec& spec) const {
+    return spec.main.dir == spec_.main.dir && spec.log.has_value() == spec_.log.has_value() &&
+           (!spec.log || spec.log->dir == spec_.log->dir);
+}
+
+void Service::update(ServiceSpec spec, Policy policy) {
+    main_->update(spec.main, policy_for(spec.main, policy));
+    if (log_ && spec.log) log_->update(*spec.log, policy_for(*spec.log, policy));
+    spec_ = std::move(spec);
+}
+
+}  // namespace svinit::services

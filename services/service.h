@@ -1,0 +1,65 @@
+#pragma once
+// A service: its `run` program and, when it has one, its logger `log/run`, joined by a
+// pipe that svinit holds both ends of. Because svinit keeps the pipe, either side can
+// restart without losing what the other wrote (runsv's design).
+//
+// Stopping a service for good (shutdown, or its directory removed): run is told down;
+// once it and its finish are gone, svinit closes its write end of the pipe so the
+// logger reads what is left, sees end-of-file and exits by itself. A logger still
+// running after the stop timeout is told down (TERM, then KILL).
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "core/unique_fd.h"
+#include "services/supervised_process.h"
+
+namespace svinit::services {
+
+class Service {
+public:
+    // Runs on every state change of run or the logger.
+    using Changed = std::function<void()>;
+
+    static core::Result<std::unique_ptr<Service>> create(ProcessContext context, ServiceSpec spec,
+                                                         Policy policy, Changed on_change);
+
+    void start();
+    core::Result<void> command(Command command);
+
+    // Stops run and then the logger for good; on_change reports progress, and
+    // settled() says when it is over.
+    void retire();
+    bool retiring() const noexcept { return retiring_; }
+    bool settled() const noexcept;
+
+    const ServiceSpec& spec() const noexcept { return spec_; }
+    const SupervisedProcess& main() const noexcept { return *main_; }
+    ServiceStatus status() const;
+
+    // A changed declaration that does not need a new process (finish, down file).
+    bool can_update_in_place(const ServiceSpec& spec) const;
+    void update(ServiceSpec spec, Policy policy);
+
+private:
+    Service(ProcessContext context, ServiceSpec spec, Changed on_change);
+    void on_main_change(State to);
+    void retire_logger();
+
+    ProcessContext context_;
+    ServiceSpec spec_;
+    Changed on_change_;
+    core::UniqueFd pipe_read_;
+    core::UniqueFd pipe_write_;
+    std::unique_ptr<SupervisedProcess> main_;
+    std::unique_ptr<SupervisedProcess> log_;
+    std::optional<core::TimerId> log_drain_timer_;
+    bool retiring_ = false;
+    Duration stop_timeout_{};
+};
+
+// The Policy of one program from the supervisor-wide defaults and its declaration.
+Policy policy_for(const ProcessSpec& spec, const Policy& defaults);
+
+}  // namespace svinit::services

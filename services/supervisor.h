@@ -1,0 +1,72 @@
+#pragma once
+// The set of supervised services: reconciles it with what the declarations say, answers
+// the control layer (SupervisorApi), wakes waiters, and stops everything in order at
+// shutdown. One process whatever the number of services: no helper per service.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "services/service.h"
+#include "services/supervisor_api.h"
+
+namespace svinit::services {
+
+class Supervisor final : public SupervisorApi {
+public:
+    Supervisor(core::EventLoop& loop, core::ChildReaper& reaper, Policy defaults);
+    ~Supervisor() override;
+
+    // Makes the supervised set match `specs`: new services start (unless normally down),
+    // removed ones are stopped for good, changed ones are updated or replaced.
+    void apply(std::vector<ServiceSpec> specs);
+
+    // Stops every service for good (run, finish, then loggers); `done` runs once nothing
+    // supervised is left running.
+    void stop_all(core::Callback done);
+    bool stopping_all() const noexcept { return stop_all_done_ != nullptr || stopped_all_; }
+
+    // What SupervisorApi::shutdown() should do: the owner's orderly shutdown.
+    void on_shutdown_request(core::Callback handler) { shutdown_handler_ = std::move(handler); }
+
+    // SupervisorApi
+    std::vector<std::string> service_names() const override;
+    std::optional<std::string> resolve(std::string_view name_or_path) const override;
+    std::optional<ServiceStatus> status(std::string_view name) const override;
+    core::Result<void> command(std::string_view name, Command command) override;
+    WaitId wait(std::string_view name, WaitTarget target,
+                std::function<void(bool reached)> done) override;
+    void cancel_wait(WaitId id) override;
+    void shutdown() override;
+    bool check() const override;
+
+private:
+    struct Waiter {
+        std::string service;
+        WaitTarget target;
+        std::function<void(bool)> done;
+    };
+
+    void add(ServiceSpec spec);
+    void retire(std::unique_ptr<Service> service);
+    void on_service_change();
+    void wake_waiters();
+    void collect_retired();
+    bool reached(const Service& service, WaitTarget target) const;
+
+    core::EventLoop& loop_;
+    core::ChildReaper& reaper_;
+    Policy defaults_;
+    std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
+    std::vector<std::unique_ptr<Service>> retired_;  // being stopped for good
+    std::unordered_map<std::uint64_t, Waiter> waiters_;
+    std::uint64_t next_wait_id_ = 1;
+    core::Callback stop_all_done_;
+    bool stopped_all_ = false;
+    core::Callback shutdown_handler_;
+    std::optional<core::TimerId> collect_timer_;
+};
+
+}  // namespace svinit::services
