@@ -63,18 +63,36 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
             if (flag.inline_value) return core::error(0, fmt::format("{} takes no value", flag.name));
             return {};
         };
-        if (flag.name == "--event-loop") {
+        // Flags that set a duration, by name.
+        core::Duration* duration = nullptr;
+        if (flag.name == "--kill-grace") duration = &options.kill_grace;
+        if (flag.name == "--stop-timeout") duration = &options.stop_timeout;
+        if (flag.name == "--finish-timeout") duration = &options.finish_timeout;
+        if (flag.name == "--backoff-min") duration = &options.backoff_min;
+        if (flag.name == "--backoff-max") duration = &options.backoff_max;
+        if (flag.name == "--healthy-run") duration = &options.healthy_run;
+        if (duration) {
+            auto value = value_of(flag);
+            if (!value) return std::unexpected(value.error());
+            auto seconds = parse_seconds(*value);
+            if (!seconds) {
+                return core::error(0, fmt::format("{}: {}", flag.name, seconds.error().message()));
+            }
+            *duration = *seconds;
+        } else if (flag.name == "--event-loop") {
             auto value = value_of(flag);
             if (!value) return std::unexpected(value.error());
             auto kind = core::parse_loop_kind(*value);
             if (!kind) return core::error(0, "--event-loop: " + kind.error().message());
             options.event_loop = *kind;
-        } else if (flag.name == "--kill-grace") {
+        } else if (flag.name == "--service-dir" || flag.name == "--control-socket" ||
+                   flag.name == "--control-group") {
             auto value = value_of(flag);
             if (!value) return std::unexpected(value.error());
-            auto grace = parse_seconds(*value);
-            if (!grace) return core::error(0, "--kill-grace: " + grace.error().message());
-            options.kill_grace = *grace;
+            if (value->empty()) return core::error(0, fmt::format("{} needs a value", flag.name));
+            if (flag.name == "--service-dir") options.service_dirs.emplace_back(*value);
+            if (flag.name == "--control-socket") options.control_socket = *value;
+            if (flag.name == "--control-group") options.control_group = *value;
         } else if (flag.name == "--log-level") {
             auto value = value_of(flag);
             if (!value) return std::unexpected(value.error());
@@ -101,16 +119,20 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
         }
     }
     for (; i < args.size(); ++i) options.command.emplace_back(args[i]);
-    if (options.command.empty()) return core::error(0, "no command given");
+    if (options.backoff_max < options.backoff_min) {
+        return core::error(0, "--backoff-max must not be less than --backoff-min");
+    }
     return options;
 }
 
 std::string_view svinit_usage() {
     return R"(usage: svinit [OPTIONS] [--] COMMAND [ARGS...]
+       svinit [OPTIONS] --service-dir DIR... [-- COMMAND [ARGS...]]
 
 Runs COMMAND as a child, passes signals on to it, reaps every zombie, and when it
 exits stops every remaining process and exits with its status (128+N if killed by
-signal N).
+signal N). Supervises the runit services in the service directories (default
+/etc/service, when it exists) beside it or alone, controlled with svctl.
 
 options:
   --event-loop=auto|io_uring|epoll  event loop backend (default auto: io_uring,
@@ -119,6 +141,16 @@ options:
                                     processes left when COMMAND exits (default 5)
   -g, --signal-group                pass signals to COMMAND's whole process group
   --no-kill-all-on-exit             do not stop the remaining processes
+  --service-dir DIR                 a runit service directory (repeatable;
+                                    default /etc/service when it exists)
+  --control-socket PATH             svctl's socket (default
+                                    /run/svinit/control.sock)
+  --control-group GROUP             also let GROUP use the control socket
+  --stop-timeout SECONDS            TERM to KILL for a service (default 10)
+  --finish-timeout SECONDS          time limit of ./finish (default 5)
+  --healthy-run SECONDS             a run this long restarts at once (default 1)
+  --backoff-min SECONDS             first restart delay after a quick exit (0.1)
+  --backoff-max SECONDS             the delay doubles up to this (default 30)
   --log-level LEVEL                 trace, debug, info, warn, error or off
   -q, --quiet                       only warnings and errors (--log-level warn)
   -h, --help                        show this help

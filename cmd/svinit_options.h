@@ -3,6 +3,8 @@
 
 #include <spdlog/common.h>
 
+#include <chrono>
+
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +21,15 @@ struct SvinitOptions {
     bool signal_group = false;
     bool kill_all_on_exit = true;
     spdlog::level::level_enum log_level = spdlog::level::info;
+    // Supervision. Without --service-dir the default directory is used when it exists.
+    std::vector<std::string> service_dirs;
+    std::string control_socket = "/run/svinit/control.sock";
+    std::string control_group;  // name or number; empty: root and the owner only
+    core::Duration stop_timeout = std::chrono::seconds(10);
+    core::Duration finish_timeout = std::chrono::seconds(5);
+    core::Duration backoff_min = std::chrono::milliseconds(100);
+    core::Duration backoff_max = std::chrono::seconds(30);
+    core::Duration healthy_run = std::chrono::seconds(1);
     bool help = false;
     bool version = false;
     std::vector<std::string> command;
@@ -27,6 +38,8 @@ struct SvinitOptions {
 // Usage errors carry a one-line message naming the flag; the caller prints usage and
 // exits 2.
 core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_view> args);
+
+inline constexpr std::string_view kDefaultServiceDir = "/etc/service";
 
 // Parses a non-negative number of seconds ("5", "0.25") up to a day.
 core::Result<core::Duration> parse_seconds(std::string_view text);

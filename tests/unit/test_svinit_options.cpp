@@ -45,9 +45,13 @@ TEST_CASE("usage errors name the flag", "[options]") {
     REQUIRE_FALSE(unknown);
     CHECK(unknown.error().message() == "unknown option '--frobnicate'");
 
-    auto no_command = parse({"--quiet"});
-    REQUIRE_FALSE(no_command);
-    CHECK(no_command.error().message() == "no command given");
+    auto backwards = parse({"--backoff-min", "5", "--backoff-max", "1", "x"});
+    REQUIRE_FALSE(backwards);
+    CHECK(backwards.error().message() == "--backoff-max must not be less than --backoff-min");
+
+    auto empty_dir = parse({"--service-dir=", "x"});
+    REQUIRE_FALSE(empty_dir);
+    CHECK(empty_dir.error().message() == "--service-dir needs a value");
 
     auto bad_grace = parse({"--kill-grace", "-1", "x"});
     REQUIRE_FALSE(bad_grace);
@@ -64,6 +68,23 @@ TEST_CASE("usage errors name the flag", "[options]") {
     auto stray_value = parse({"--quiet=yes", "x"});
     REQUIRE_FALSE(stray_value);
     CHECK(stray_value.error().message() == "--quiet takes no value");
+}
+
+TEST_CASE("supervision flags: service dirs repeat, durations in seconds", "[options]") {
+    auto options = parse({"--service-dir", "/a", "--service-dir=/b", "--control-socket", "/s",
+                          "--control-group", "wheel", "--stop-timeout", "2", "--finish-timeout",
+                          "0.5", "--healthy-run", "3", "--backoff-min", "0.01", "--backoff-max",
+                          "4"});
+    REQUIRE(options);
+    CHECK(options->command.empty());  // services alone: the main decides whether that is enough
+    CHECK(options->service_dirs == std::vector<std::string>{"/a", "/b"});
+    CHECK(options->control_socket == "/s");
+    CHECK(options->control_group == "wheel");
+    CHECK(options->stop_timeout == 2s);
+    CHECK(options->finish_timeout == 500ms);
+    CHECK(options->healthy_run == 3s);
+    CHECK(options->backoff_min == 10ms);
+    CHECK(options->backoff_max == 4s);
 }
 
 TEST_CASE("--help and --version need no command", "[options]") {
