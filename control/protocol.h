@@ -24,6 +24,9 @@ inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 inline constexpr std::size_t kMaxServicesPerRequest = 4096;
 // Longest a client may wait in one `wait` request.
 inline constexpr std::chrono::milliseconds kMaxWaitTimeout = std::chrono::hours(24);
+// The server never sends a longer response line (it answers too_large instead), so a
+// client may bound its read buffer by this.
+inline constexpr std::size_t kMaxResponseBytes = 16 * 1024 * 1024;
 
 enum class RequestKind { Status, Command, Wait, Shutdown, Check };
 
@@ -48,10 +51,11 @@ enum class ErrorCode {
     UnknownService,
     Failed,              // the operation was tried and failed
     Timeout,             // wait did not reach its target in time
-    Busy,                // too many clients
+    Busy,                // svinit cannot take the connection now (out of fds)
 };
 
-std::string_view to_string(ErrorCode code);
+std::string_view to_string(ErrorCode code);  // the wire names; "none" for None
+std::optional<ErrorCode> parse_error_code(std::string_view text);  // not "none"
 
 // One service's part of a response.
 struct ServiceResult {
@@ -75,6 +79,10 @@ std::string encode_request(const Request& request);
 core::Result<Request> decode_request(std::string_view line);
 std::string encode_response(const Response& response);
 core::Result<Response> decode_response(std::string_view line);
+
+// The code to answer a failed decode_request() with: UnsupportedVersion, TooLarge (the
+// line is over kMaxRequestBytes) or BadRequest. The error's context is the message.
+ErrorCode decode_error_code(const core::Error& error);
 
 // Names used on the wire and by svctl: "up", "down", "once", "restart", "pause", "cont",
 // "term", "kill", "hup", "int", "quit", "usr1", "usr2", "alarm".

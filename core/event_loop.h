@@ -1,6 +1,7 @@
 #pragma once
 // The one event loop interface. Two backends implement it: io_uring (liburing) and
-// epoll (libev). Everything svinit waits for is an fd becoming readable or a timer.
+// epoll (libev). Everything svinit waits for is an fd becoming readable (or, for
+// buffered output, writable) or a timer.
 //
 // Rules every backend keeps:
 //  - callbacks run on the loop's thread, one at a time, from run();
@@ -35,6 +36,14 @@ public:
     // Calls cb whenever fd is readable (or has hung up / errored). The fd must stay
     // open until unwatch(); the loop does not own it.
     virtual Result<WatchId> watch_readable(int fd, Callback cb) = 0;
+    // Calls cb whenever fd is writable (or has hung up / errored), level-style like
+    // watch_readable: watch only while there is something to write. An fd may have a
+    // readable and a writable watch at once. Both backends implement it; the default
+    // is for test doubles that never need it.
+    virtual Result<WatchId> watch_writable(int /*fd*/, Callback /*cb*/) {
+        return error(ENOTSUP, "watch_writable: not supported by this event loop");
+    }
+    // Removes a readable or writable watch.
     virtual void unwatch(WatchId id) = 0;
 
     // Calls cb once after `after`, or every `after` when repeat is true.

@@ -90,6 +90,7 @@ public:
     ~EvLoop() override;
 
     Result<WatchId> watch_readable(int fd, Callback cb) override;
+    Result<WatchId> watch_writable(int fd, Callback cb) override;
     void unwatch(WatchId id) override;
     Result<TimerId> add_timer(Duration after, bool repeat, Callback cb) override;
     void cancel_timer(TimerId id) override;
@@ -100,6 +101,7 @@ public:
     std::string_view backend_name() const override { return "epoll"; }
 
 private:
+    Result<WatchId> add_watch(int fd, int events, const char* what, Callback cb);
     static void on_io(struct ev_loop* loop, ev_io* io, int revents) noexcept;
     static void on_timer(struct ev_loop* loop, ev_timer* timer, int revents) noexcept;
     Result<void> run_until_stopped();
@@ -118,12 +120,23 @@ EvLoop::~EvLoop() {
 }
 
 Result<WatchId> EvLoop::watch_readable(int fd, Callback cb) {
-    if (!cb) return error(EINVAL, "watch_readable: empty callback");
+    return add_watch(fd, EV_READ, "watch_readable", std::move(cb));
+}
+
+Result<WatchId> EvLoop::watch_writable(int fd, Callback cb) {
+    return add_watch(fd, EV_WRITE, "watch_writable", std::move(cb));
+}
+
+// libev keeps one epoll registration per fd and merges the events of every ev_io on
+// it, so a readable and a writable watch on one fd coexist.
+Result<WatchId> EvLoop::add_watch(int fd, int events, const char* what, Callback cb) {
+    if (!cb) return error(EINVAL, std::string(what) + ": empty callback");
     // Checked here so a bad fd is an error value, not a later EV_ERROR callback.
-    if (::fcntl(fd, F_GETFD) < 0) return sys_error("watch_readable: fd " + std::to_string(fd));
+    if (::fcntl(fd, F_GETFD) < 0)
+        return sys_error(std::string(what) + ": fd " + std::to_string(fd));
     const WatchId id{next_id_++};
     auto watch = std::make_shared<Watch>(Watch{{}, this, id, std::move(cb)});
-    ev_io_init(&watch->io, &EvLoop::on_io, fd, EV_READ);
+    ev_io_init(&watch->io, &EvLoop::on_io, fd, events);
     watch->io.data = watch.get();
     ev_io_start(loop_.get(), &watch->io);
     watches_.emplace(id, std::move(watch));

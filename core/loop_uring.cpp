@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -30,6 +31,7 @@ namespace {
 
 constexpr unsigned kRingEntries = 256;
 constexpr unsigned kPollIn = POLLIN;
+constexpr unsigned kPollOut = POLLOUT;
 
 // user_data is the request's kind in the top two bits and an id below. Kind 3 marks
 // requests whose completions are ignored (removals, the probe; liburing's own internal
@@ -97,6 +99,7 @@ private:
 
 struct Watch {
     int fd;
+    unsigned poll_mask;  // kPollIn or kPollOut
     Callback cb;
     bool armed = false;  // a poll request is queued or in the kernel
 };
@@ -129,6 +132,7 @@ public:
     Result<void> init();
 
     Result<WatchId> watch_readable(int fd, Callback cb) override;
+    Result<WatchId> watch_writable(int fd, Callback cb) override;
     void unwatch(WatchId id) override;
     Result<TimerId> add_timer(Duration after, bool repeat, Callback cb) override;
     void cancel_timer(TimerId id) override;
@@ -138,6 +142,7 @@ public:
 
 private:
     Result<void> probe_multishot_poll();
+    Result<WatchId> add_watch(int fd, unsigned poll_mask, const char* what, Callback cb);
     Result<void> run_until_stopped();
     Result<void> wait_for_completions();
     void collect_batch();
@@ -210,10 +215,21 @@ Result<void> UringLoop::probe_multishot_poll() {
 }
 
 Result<WatchId> UringLoop::watch_readable(int fd, Callback cb) {
-    if (!cb) return error(EINVAL, "watch_readable: empty callback");
-    if (::fcntl(fd, F_GETFD) < 0) return sys_error("watch_readable: fd " + std::to_string(fd));
+    return add_watch(fd, kPollIn, "watch_readable", std::move(cb));
+}
+
+// A second one-shot poll on the same fd: the kernel keeps each poll request apart, so a
+// readable and a writable watch on one fd coexist.
+Result<WatchId> UringLoop::watch_writable(int fd, Callback cb) {
+    return add_watch(fd, kPollOut, "watch_writable", std::move(cb));
+}
+
+Result<WatchId> UringLoop::add_watch(int fd, unsigned poll_mask, const char* what, Callback cb) {
+    if (!cb) return error(EINVAL, std::string(what) + ": empty callback");
+    if (::fcntl(fd, F_GETFD) < 0)
+        return sys_error(std::string(what) + ": fd " + std::to_string(fd));
     const std::uint64_t id = next_id_++;
-    watches_.emplace(WatchId{id}, std::make_shared<Watch>(Watch{fd, std::move(cb)}));
+    watches_.emplace(WatchId{id}, std::make_shared<Watch>(Watch{fd, poll_mask, std::move(cb)}));
     perform({OpKind::ArmPoll, id});
     return WatchId{id};
 }
@@ -371,7 +387,7 @@ void UringLoop::prep(io_uring_sqe* sqe, Op op) {
     switch (op.kind) {
         case OpKind::ArmPoll: {
             Watch& watch = *watches_.at(WatchId{op.id});
-            io_uring_prep_poll_add(sqe, watch.fd, kPollIn);
+            io_uring_prep_poll_add(sqe, watch.fd, watch.poll_mask);
             io_uring_sqe_set_data64(sqe, make_user_data(Tag::Poll, op.id));
             watch.armed = true;
             break;

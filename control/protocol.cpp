@@ -1,0 +1,326 @@
+// The wire codec of control/protocol.h: plain values <-> one JSON line. Pure: no I/O,
+// and nothing throws out of it (nlohmann's exceptions end inside json_fields.cpp).
+// Decoding checks every type and bound; docs/protocol.md is the reference.
+
+#include "control/protocol.h"
+
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <exception>
+#include <utility>
+
+#include "control/json_fields.h"
+#include "control/status_json.h"
+
+namespace svinit::control {
+namespace {
+
+using detail::Fields;
+using detail::Json;
+using detail::Problems;
+using services::Command;
+
+constexpr std::array kCommands{Command::Up,    Command::Down, Command::Once, Command::Restart,
+                               Command::Pause, Command::Cont, Command::Term, Command::Kill,
+                               Command::Hup,   Command::Int,  Command::Quit, Command::Usr1,
+                               Command::Usr2,  Command::Alarm};
+constexpr std::array kErrorCodes{ErrorCode::BadRequest,     ErrorCode::UnsupportedVersion,
+                                 ErrorCode::TooLarge,       ErrorCode::PermissionDenied,
+                                 ErrorCode::UnknownService, ErrorCode::Failed,
+                                 ErrorCode::Timeout,        ErrorCode::Busy};
+
+// Decode failures carry an errno-style code that decode_error_code() maps back.
+std::unexpected<core::Error> bad(std::string text) {
+    return core::error(EINVAL, std::move(text));
+}
+
+// Reads "v" first, so that a future version's new shapes are refused as a version.
+core::Result<void> check_version(const Fields& top) {
+    const Json* v = top.find("v");
+    if (v == nullptr)
+        return bad("\"v\": missing (the protocol version, " + std::to_string(kProtocolVersion) +
+                   ")");
+    const auto version = detail::as_integer(*v, 0, 1 << 30);
+    if (!version) return bad("\"v\": expected an integer");
+    if (*version != kProtocolVersion) {
+        return core::error(EPROTONOSUPPORT, "unsupported protocol version " +
+                                                std::to_string(*version) + " (this svinit speaks " +
+                                                std::to_string(kProtocolVersion) + ")");
+    }
+    return {};
+}
+
+std::vector<std::string> decode_services(Fields& top, Problems& problems) {
+    std::vector<std::string> names;
+    const Json* list = top.optional_array("services");
+    if (list == nullptr) return names;
+    if (list->size() > kMaxServicesPerRequest) {
+        top.fail("services", "more than " + std::to_string(kMaxServicesPerRequest) + " services");
+        return names;
+    }
+    names.reserve(list->size());
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const Json& item = (*list)[i];
+        const std::string where = "\"services\"[" + std::to_string(i) + "]: ";
+        if (!item.is_string() || item.get_ref<const std::string&>().empty()) {
+            problems.add(where + "expected a non-empty string");
+            return names;
+        }
+        const auto& name = item.get_ref<const std::string&>();
+        if (name.find('\0') != std::string::npos) {
+            problems.add(where + "contains a NUL character");
+            return names;
+        }
+        names.push_back(name);
+    }
+    return names;
+}
+
+core::Result<Request> decode_request_fields(Fields& top, Problems& problems) {
+    Request request;
+    const std::string cmd = top.string("cmd");
+    request.services = decode_services(top, problems);
+    if (problems.any()) return bad(*problems.first);
+
+    if (cmd == "status") {
+        request.kind = RequestKind::Status;
+    } else if (cmd == "wait") {
+        request.kind = RequestKind::Wait;
+        const std::string target = top.string("target");
+        if (target == "up") {
+            request.target = services::WaitTarget::Up;
+        } else if (target == "down") {
+            request.target = services::WaitTarget::Down;
+        } else if (!problems.any()) {
+            top.fail("target", "expected \"up\" or \"down\"");
+        }
+        request.timeout = std::chrono::milliseconds(
+            top.optional_integer("timeout_ms", 0, kMaxWaitTimeout.count()).value_or(0));
+    } else if (cmd == "shutdown" || cmd == "check") {
+        request.kind = cmd == "shutdown" ? RequestKind::Shutdown : RequestKind::Check;
+        if (!request.services.empty()) return bad("\"" + cmd + "\" takes no services");
+    } else if (auto command = parse_command_name(cmd)) {
+        request.kind = RequestKind::Command;
+        request.command = *command;
+    } else {
+        return bad("\"cmd\": unknown command \"" + cmd + "\"");
+    }
+    if (problems.any()) return bad(*problems.first);
+    const bool needs_services =
+        request.kind == RequestKind::Command || request.kind == RequestKind::Wait;
+    if (needs_services && request.services.empty()) {
+        return bad("\"" + cmd + "\" needs at least one service in \"services\"");
+    }
+    return request;
+}
+
+Json encode_result(const ServiceResult& result) {
+    Json j{{"service", result.service}, {"ok", result.error == ErrorCode::None}};
+    if (result.error != ErrorCode::None) j["error"] = to_string(result.error);
+    if (!result.message.empty()) j["message"] = result.message;
+    if (result.status) j["status"] = detail::encode_status(*result.status);
+    return j;
+}
+
+ServiceResult decode_result(const Json& value, const std::string& path, Problems& problems) {
+    ServiceResult result;
+    Fields f(value, path, problems);
+    result.service = f.string("service");
+    (void)f.boolean("ok");  // implied by "error"; checked for its type only
+    if (auto code = f.optional_string("error")) {
+        // An error code newer than this client still reads as a failure.
+        result.error = parse_error_code(*code).value_or(ErrorCode::Failed);
+    }
+    result.message = f.optional_string("message").value_or(std::string());
+    if (const Json* status = f.optional_object("status")) {
+        result.status = detail::decode_status(*status, f.path_of("status"), problems);
+    }
+    return result;
+}
+
+core::Result<Response> decode_response_fields(Fields& top, Problems& problems) {
+    Response response;
+    (void)top.boolean("ok");
+    if (auto code = top.optional_string("error")) {
+        response.error = parse_error_code(*code).value_or(ErrorCode::Failed);
+    }
+    response.message = top.optional_string("message").value_or(std::string());
+    response.check_ok = top.optional_boolean("check_ok").value_or(false);
+    if (const Json* results = top.optional_array("results")) {
+        response.results.reserve(results->size());
+        for (std::size_t i = 0; i < results->size() && !problems.any(); ++i) {
+            response.results.push_back(
+                decode_result((*results)[i], "results[" + std::to_string(i) + "]", problems));
+        }
+    }
+    if (problems.any()) return bad(*problems.first);
+    return response;
+}
+
+}  // namespace
+
+std::string_view to_string(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::None:
+            return "none";
+        case ErrorCode::BadRequest:
+            return "bad_request";
+        case ErrorCode::UnsupportedVersion:
+            return "unsupported_version";
+        case ErrorCode::TooLarge:
+            return "too_large";
+        case ErrorCode::PermissionDenied:
+            return "permission_denied";
+        case ErrorCode::UnknownService:
+            return "unknown_service";
+        case ErrorCode::Failed:
+            return "failed";
+        case ErrorCode::Timeout:
+            return "timeout";
+        case ErrorCode::Busy:
+            return "busy";
+    }
+    return "failed";
+}
+
+std::optional<ErrorCode> parse_error_code(std::string_view text) {
+    for (const ErrorCode code : kErrorCodes) {
+        if (to_string(code) == text) return code;
+    }
+    return std::nullopt;
+}
+
+bool Response::ok() const {
+    if (error != ErrorCode::None) return false;
+    for (const ServiceResult& r : results) {
+        if (r.error != ErrorCode::None) return false;
+    }
+    return true;
+}
+
+std::string_view command_name(Command command) {
+    switch (command) {
+        case Command::Up:
+            return "up";
+        case Command::Down:
+            return "down";
+        case Command::Once:
+            return "once";
+        case Command::Restart:
+            return "restart";
+        case Command::Pause:
+            return "pause";
+        case Command::Cont:
+            return "cont";
+        case Command::Term:
+            return "term";
+        case Command::Kill:
+            return "kill";
+        case Command::Hup:
+            return "hup";
+        case Command::Int:
+            return "int";
+        case Command::Quit:
+            return "quit";
+        case Command::Usr1:
+            return "usr1";
+        case Command::Usr2:
+            return "usr2";
+        case Command::Alarm:
+            return "alarm";
+    }
+    return "?";
+}
+
+std::optional<Command> parse_command_name(std::string_view name) {
+    for (const Command c : kCommands) {
+        if (command_name(c) == name) return c;
+    }
+    return std::nullopt;
+}
+
+ErrorCode decode_error_code(const core::Error& error) {
+    switch (error.code) {
+        case EPROTONOSUPPORT:
+            return ErrorCode::UnsupportedVersion;
+        case EMSGSIZE:
+            return ErrorCode::TooLarge;
+        default:
+            return ErrorCode::BadRequest;
+    }
+}
+
+std::string encode_request(const Request& request) {
+    Json j{{"v", kProtocolVersion}};
+    switch (request.kind) {
+        case RequestKind::Status:
+            j["cmd"] = "status";
+            break;
+        case RequestKind::Command:
+            j["cmd"] = command_name(request.command);
+            break;
+        case RequestKind::Wait:
+            j["cmd"] = "wait";
+            break;
+        case RequestKind::Shutdown:
+            j["cmd"] = "shutdown";
+            break;
+        case RequestKind::Check:
+            j["cmd"] = "check";
+            break;
+    }
+    j["services"] = request.services;
+    if (request.kind == RequestKind::Wait) {
+        j["target"] = request.target == services::WaitTarget::Up ? "up" : "down";
+        j["timeout_ms"] = static_cast<std::int64_t>(request.timeout.count());
+    }
+    return detail::dump(j);
+}
+
+core::Result<Request> decode_request(std::string_view line) {
+    if (line.size() > kMaxRequestBytes) {
+        return core::error(EMSGSIZE,
+                           "request longer than " + std::to_string(kMaxRequestBytes) + " bytes");
+    }
+    try {
+        Problems problems;
+        const std::optional<Json> parsed = detail::parse_object(line, problems);
+        if (!parsed) return bad(*problems.first);
+        Fields top(*parsed, "", problems);
+        if (auto v = check_version(top); !v) return std::unexpected(v.error());
+        return decode_request_fields(top, problems);
+    } catch (const std::exception& e) {  // bad_alloc; nothing else is expected
+        return bad(std::string("cannot decode request: ") + e.what());
+    }
+}
+
+std::string encode_response(const Response& response) {
+    Json j{{"v", kProtocolVersion}, {"ok", response.ok()}};
+    if (response.error != ErrorCode::None) j["error"] = to_string(response.error);
+    if (!response.message.empty()) j["message"] = response.message;
+    Json results = Json::array();
+    for (const ServiceResult& r : response.results) results.push_back(encode_result(r));
+    j["results"] = std::move(results);
+    j["check_ok"] = response.check_ok;
+    return detail::dump(j);
+}
+
+core::Result<Response> decode_response(std::string_view line) {
+    if (line.size() > kMaxResponseBytes) {
+        return core::error(EMSGSIZE,
+                           "response longer than " + std::to_string(kMaxResponseBytes) + " bytes");
+    }
+    try {
+        Problems problems;
+        const std::optional<Json> parsed = detail::parse_object(line, problems);
+        if (!parsed) return bad(*problems.first);
+        Fields top(*parsed, "", problems);
+        if (auto v = check_version(top); !v) return std::unexpected(v.error());
+        return decode_response_fields(top, problems);
+    } catch (const std::exception& e) {
+        return bad(std::string("cannot decode response: ") + e.what());
+    }
+}
+
+}  // namespace svinit::control

@@ -1,0 +1,94 @@
+#include "control/request_handler.h"
+
+#include <cerrno>
+#include <string>
+#include <utility>
+
+namespace svinit::control {
+namespace {
+
+using services::SupervisorApi;
+
+ServiceResult unknown(const std::string& given) {
+    return {given, ErrorCode::UnknownService, given + ": no such service", std::nullopt};
+}
+
+Response status(SupervisorApi& api, const Request& request) {
+    Response response;
+    if (request.services.empty()) {
+        for (const std::string& name : api.service_names()) {
+            // A service removed between the two calls is simply not listed.
+            if (auto st = api.status(name)) {
+                response.results.push_back({name, ErrorCode::None, {}, std::move(st)});
+            }
+        }
+        return response;
+    }
+    for (const std::string& given : request.services) {
+        const auto name = api.resolve(given);
+        auto st = name ? api.status(*name) : std::nullopt;
+        if (!st) {
+            response.results.push_back(unknown(given));
+            continue;
+        }
+        response.results.push_back({given, ErrorCode::None, {}, std::move(st)});
+    }
+    return response;
+}
+
+Response command(SupervisorApi& api, const Request& request) {
+    Response response;
+    for (const std::string& given : request.services) {
+        const auto name = api.resolve(given);
+        if (!name) {
+            response.results.push_back(unknown(given));
+            continue;
+        }
+        const auto done = api.command(*name, request.command);
+        if (done) {
+            response.results.push_back({given, ErrorCode::None, {}, std::nullopt});
+        } else if (done.error().code == ENOENT) {
+            response.results.push_back(unknown(given));
+        } else {
+            response.results.push_back({given, ErrorCode::Failed,
+                                        given + ": " + std::string(command_name(request.command)) +
+                                            ": " + done.error().message(),
+                                        std::nullopt});
+        }
+    }
+    return response;
+}
+
+}  // namespace
+
+Response error_response(ErrorCode code, std::string message) {
+    Response response;
+    response.error = code;
+    response.message = std::move(message);
+    return response;
+}
+
+Response handle_request(SupervisorApi& api, const Request& request) {
+    switch (request.kind) {
+        case RequestKind::Status:
+            return status(api, request);
+        case RequestKind::Command:
+            return command(api, request);
+        case RequestKind::Shutdown: {
+            api.shutdown();
+            Response response;
+            response.message = "svinit is shutting down";
+            return response;
+        }
+        case RequestKind::Check: {
+            Response response;
+            response.check_ok = api.check();
+            return response;
+        }
+        case RequestKind::Wait:
+            break;  // the server hands waits to WaitRequest
+    }
+    return error_response(ErrorCode::Failed, "this request cannot be answered at once");
+}
+
+}  // namespace svinit::control

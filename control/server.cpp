@@ -1,0 +1,270 @@
+// The connection side of ControlServer: reading request lines, answering them in order,
+// writing without blocking, and closing. The listening side is in server_accept.cpp.
+
+#include "control/server.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <utility>
+
+#include "control/request_handler.h"
+#include "control/server_client.h"
+
+namespace svinit::control {
+namespace {
+
+// One maximal request line and its '\n'.
+constexpr std::size_t kInputLimit = kMaxRequestBytes + 1;
+
+bool blank(std::string_view line) {
+    return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+// After read() saw EOF: did the peer close the socket (POLLHUP), or only shut down its
+// sending side and still wait for answers?
+bool peer_hung_up(int fd) {
+    pollfd p{fd, POLLOUT, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+}  // namespace
+
+ControlServer::ControlServer(core::EventLoop& loop, services::SupervisorApi& api,
+                             ServerOptions options)
+    : loop_(loop), api_(api), options_(std::move(options)) {}
+
+ControlServer::~ControlServer() {
+    set_accepting(false);
+    if (accept_retry_timer_) loop_.cancel_timer(*accept_retry_timer_);
+    accept_retry_timer_.reset();
+    // The socket file goes with the listening socket (a file someone replaced stays).
+    if (socket_) remove_socket_file(options_.path, *socket_);
+    socket_.reset();  // nothing may resume accepting while clients close below
+    while (!clients_.empty()) close_client(clients_.begin()->first);
+}
+
+ControlServer::Client* ControlServer::find(std::uint64_t id) {
+    const auto it = clients_.find(id);
+    return it == clients_.end() ? nullptr : it->second.get();
+}
+
+void ControlServer::on_readable(std::uint64_t id) {
+    Client* c = find(id);
+    if (c == nullptr) return;
+    try {
+        const Connection::ReadStatus status = c->conn.read_available(kInputLimit);
+        // A peer that closes with answers unread makes the next read fail ECONNRESET
+        // (once, after the data it sent) instead of returning EOF: a hang-up as well.
+        const bool reset = status == Connection::ReadStatus::Error && errno == ECONNRESET;
+        if (status == Connection::ReadStatus::Error && !reset) {
+            spdlog::debug("control: client {}: read: {}", describe(c->peer), std::strerror(errno));
+            c->dead = true;
+        } else if (status == Connection::ReadStatus::Eof || reset) {
+            // What was sent before EOF is still carried out and answered (a client may
+            // shut down its sending side and read on). A client gone for good gets no
+            // answers, and no waits: a pending one is cancelled, and the requests behind
+            // it carried out.
+            c->eof = true;
+            if (reset || peer_hung_up(c->conn.fd())) {
+                c->hung_up = true;
+                c->conn.discard_output();
+                c->wait.reset();
+            }
+        }
+        process_input(*c);
+    } catch (const std::exception& e) {
+        spdlog::error("control: client {}: {}", describe(c->peer), e.what());
+        c->dead = true;
+    }
+    settle(id);
+}
+
+void ControlServer::on_writable(std::uint64_t id) {
+    Client* c = find(id);
+    if (c == nullptr) return;
+    try {
+        flush(*c);
+        process_input(*c);  // room again: requests held back by kOutputHighWater
+    } catch (const std::exception& e) {
+        spdlog::error("control: client {}: {}", describe(c->peer), e.what());
+        c->dead = true;
+    }
+    settle(id);
+}
+
+void ControlServer::on_wait_done(std::uint64_t id) {
+    Client* c = find(id);
+    if (c == nullptr || !c->wait) return;
+    try {
+        std::unique_ptr<WaitRequest> wait = std::move(c->wait);
+        const Response response = wait->take_response();
+        wait.reset();
+        reply(*c, response);
+        process_input(*c);
+    } catch (const std::exception& e) {
+        spdlog::error("control: client {}: {}", describe(c->peer), e.what());
+        c->dead = true;
+    }
+    settle(id);
+}
+
+void ControlServer::on_stall_check(std::uint64_t id) {
+    Client* c = find(id);
+    if (c == nullptr) return;
+    c->stall_timer.reset();
+    if (c->conn.pending_output() > 0 && c->conn.bytes_written() == c->stall_mark) {
+        spdlog::warn("control: client {} read none of its answers for {} ms; dropping it",
+                     describe(c->peer), options_.write_stall_timeout.count());
+        c->dead = true;
+    }
+    settle(id);  // re-arms the timer while output is still pending
+}
+
+// Takes complete lines in order, one request at a time, while nothing holds them back.
+void ControlServer::process_input(Client& c) {
+    const auto too_large = [&] {
+        spdlog::info("control: client {}: request over {} bytes; closing", describe(c.peer),
+                     kMaxRequestBytes);
+        reply(c,
+              error_response(ErrorCode::TooLarge, "request line longer than " +
+                                                      std::to_string(kMaxRequestBytes) + " bytes"));
+        c.closing = true;
+    };
+    while (!c.dead && !c.closing && !c.wait && c.conn.pending_output() <= kOutputHighWater) {
+        std::optional<std::string> line = c.conn.next_line();
+        // An unfinished line already over the limit is refused without waiting for its end.
+        if (!line && c.conn.input_size() > kMaxRequestBytes) return too_large();
+        if (!line && c.eof && c.conn.input_size() > 0) line = c.conn.take_rest();  // unterminated
+        if (!line) {
+            if (c.eof) c.closing = true;  // everything sent has been answered
+            return;
+        }
+        if (line->size() > kMaxRequestBytes) return too_large();
+        handle_line(c, *line);
+    }
+}
+
+void ControlServer::handle_line(Client& c, const std::string& line) {
+    if (blank(line)) return;
+    auto request = decode_request(line);
+    if (!request) {
+        spdlog::info("control: client {}: {}; closing", describe(c.peer), request.error().context);
+        reply(c, error_response(decode_error_code(request.error()), request.error().context));
+        c.closing = true;
+        return;
+    }
+    try {
+        if (request->kind != RequestKind::Wait) {
+            reply(c, handle_request(api_, *request));
+            return;
+        }
+        if (c.hung_up) return;  // no one to tell when it is reached
+        const std::uint64_t id = c.id;
+        c.wait =
+            std::make_unique<WaitRequest>(loop_, api_, *request, [this, id] { on_wait_done(id); });
+        if (c.wait->done()) {
+            const Response response = c.wait->take_response();
+            c.wait.reset();
+            reply(c, response);
+        }
+    } catch (const std::exception& e) {
+        c.wait.reset();
+        spdlog::error("control: client {}: {}", describe(c.peer), e.what());
+        reply(c, error_response(ErrorCode::Failed, std::string("internal error: ") + e.what()));
+    }
+}
+
+void ControlServer::reply(Client& c, const Response& response) {
+    if (c.hung_up) return;  // its requests are still carried out; no one reads the answers
+    std::string line = encode_response(response);
+    if (line.size() > kMaxResponseBytes) {
+        line = encode_response(error_response(
+            ErrorCode::TooLarge,
+            "the answer would be " + std::to_string(line.size()) + " bytes, over the limit of " +
+                std::to_string(kMaxResponseBytes) + "; ask for fewer services"));
+    }
+    c.conn.queue_line(line);
+    flush(c);
+}
+
+// A peer that closed its end while answers were on their way has hung up: like one seen
+// at EOF, it gets no more answers, but the requests it sent are still carried out.
+void ControlServer::flush(Client& c) {
+    if (c.conn.flush() != Connection::FlushStatus::Error) return;
+    if (errno != EPIPE && errno != ECONNRESET) {
+        spdlog::debug("control: client {}: write: {}", describe(c.peer), std::strerror(errno));
+        c.dead = true;
+        return;
+    }
+    c.conn.discard_output();
+    c.hung_up = true;
+    c.wait.reset();  // never inside a supervisor callback: waits answer from a timer
+}
+
+// Called last by every entry point: closes the client, or watches what it now needs.
+void ControlServer::settle(std::uint64_t id) {
+    Client* c = find(id);
+    if (c == nullptr) return;
+    const std::size_t pending = c->conn.pending_output();
+    if (c->closing && pending == 0) c->dead = true;
+    if (c->dead) {
+        close_client(id);
+        return;
+    }
+    // While a wait is pending input is still read (that is how a hang-up shows), up to
+    // kInputLimit; past that the hang-up shows when the wait ends.
+    const bool want_read =
+        !c->closing && !c->eof && pending <= kOutputHighWater && c->conn.input_size() < kInputLimit;
+    const bool want_write = pending > 0;
+    const int fd = c->conn.fd();
+    bool failed = false;
+    if (want_read && !c->read_watch) {
+        auto w = loop_.watch_readable(fd, [this, id] { on_readable(id); });
+        if (w) c->read_watch = *w;
+        failed = failed || !w;
+    } else if (!want_read && c->read_watch) {
+        loop_.unwatch(*c->read_watch);
+        c->read_watch.reset();
+    }
+    if (want_write && !c->write_watch) {
+        auto w = loop_.watch_writable(fd, [this, id] { on_writable(id); });
+        if (w) c->write_watch = *w;
+        failed = failed || !w;
+    } else if (!want_write && c->write_watch) {
+        loop_.unwatch(*c->write_watch);
+        c->write_watch.reset();
+    }
+    if (want_write && !c->stall_timer) {
+        c->stall_mark = c->conn.bytes_written();
+        auto t = loop_.add_timer(options_.write_stall_timeout, false,
+                                 [this, id] { on_stall_check(id); });
+        if (t) c->stall_timer = *t;
+    } else if (!want_write && c->stall_timer) {
+        loop_.cancel_timer(*c->stall_timer);
+        c->stall_timer.reset();
+    }
+    if (failed) {
+        spdlog::error("control: client {}: cannot watch its socket; closing", describe(c->peer));
+        close_client(id);
+    }
+}
+
+void ControlServer::close_client(std::uint64_t id) {
+    const auto it = clients_.find(id);
+    if (it == clients_.end()) return;
+    Client& c = *it->second;
+    if (c.read_watch) loop_.unwatch(*c.read_watch);
+    if (c.write_watch) loop_.unwatch(*c.write_watch);
+    if (c.stall_timer) loop_.cancel_timer(*c.stall_timer);
+    c.wait.reset();      // cancels its supervisor waits and timers
+    clients_.erase(it);  // closes the socket, after the watches on it are gone
+    if (!accept_retry_timer_ && clients_.size() < kMaxConnections) set_accepting(true);
+}
+
+}  // namespace svinit::control

@@ -1,0 +1,103 @@
+#pragma once
+// The control socket: svctl's way in. A unix stream socket carrying the newline-delimited
+// JSON of control/protocol.h, served from the event loop without ever blocking it.
+//
+// Who may connect: root, svinit's own user, or members of the control group (checked
+// with SO_PEERCRED on every connection; others get permission_denied and are closed).
+//
+// Bounds (docs/protocol.md lists them for clients):
+//  - at most kMaxConnections clients at once; while that many are open the server stops
+//    accepting, so further clients wait in the kernel's listen queue (kListenBacklog)
+//    instead of being refused;
+//  - a request line over kMaxRequestBytes is answered too_large and the connection
+//    closed; a line that does not decode is answered bad_request (or
+//    unsupported_version) and the connection closed;
+//  - requests on one connection are answered in order, one at a time: while a `wait` is
+//    pending, or more than kOutputHighWater bytes of answers are unread, further input
+//    is left unread (at most kMaxRequestBytes + 1 bytes are buffered);
+//  - an answer over kMaxResponseBytes becomes a too_large error; a client that reads
+//    nothing of its answers for kWriteStallTimeout is dropped.
+// A client that hangs up mid-wait has its wait cancelled. The server never throws out
+// of a loop callback.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "control/listen_socket.h"
+#include "control/peer_auth.h"
+#include "control/protocol.h"
+#include "core/error.h"
+#include "core/event_loop.h"
+#include "core/unique_fd.h"
+#include "services/supervisor_api.h"
+
+namespace svinit::control {
+
+inline constexpr const char* kDefaultSocketPath = "/run/svinit/control.sock";
+inline constexpr std::size_t kMaxConnections = 64;
+inline constexpr int kListenBacklog = 128;
+inline constexpr std::size_t kOutputHighWater = 256 * 1024;
+inline constexpr std::chrono::seconds kWriteStallTimeout{30};
+
+struct ServerOptions {
+    std::string path = kDefaultSocketPath;  // --control-socket
+    std::optional<gid_t> group;             // --control-group: 0660 and this group may connect
+    std::chrono::milliseconds write_stall_timeout = kWriteStallTimeout;  // shorter in tests
+};
+
+class ControlServer {
+public:
+    ControlServer(core::EventLoop& loop, services::SupervisorApi& api, ServerOptions options);
+    // Closes every connection (cancelling pending waits) and removes the socket file if
+    // it is still the one start() created.
+    ~ControlServer();
+    ControlServer(const ControlServer&) = delete;
+    ControlServer& operator=(const ControlServer&) = delete;
+
+    // Creates the socket (see listen_socket.h) and starts accepting. Call once.
+    core::Result<void> start();
+
+    const std::string& path() const noexcept { return options_.path; }
+    std::size_t connection_count() const noexcept { return clients_.size(); }
+
+private:
+    struct Client;
+
+    void on_acceptable();
+    void accept_one(core::UniqueFd fd);
+    void refuse_for_lack_of_fds();
+    void set_accepting(bool on);
+    void on_readable(std::uint64_t id);
+    void on_writable(std::uint64_t id);
+    void on_wait_done(std::uint64_t id);
+    void on_stall_check(std::uint64_t id);
+    void process_input(Client& client);
+    void handle_line(Client& client, const std::string& line);
+    void reply(Client& client, const Response& response);
+    void flush(Client& client);
+    void settle(std::uint64_t id);
+    void close_client(std::uint64_t id);
+    Client* find(std::uint64_t id);
+
+    core::EventLoop& loop_;
+    services::SupervisorApi& api_;
+    ServerOptions options_;
+    AccessPolicy policy_;
+    std::optional<ListenSocket> socket_;
+    std::optional<core::WatchId> accept_watch_;
+    std::optional<core::TimerId> accept_retry_timer_;
+    // Kept open so that, out of fds, one can be freed to accept and refuse with "busy"
+    // instead of leaving the listener readable forever.
+    core::UniqueFd reserve_fd_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<Client>> clients_;
+    std::uint64_t next_client_id_ = 1;
+};
+
+}  // namespace svinit::control

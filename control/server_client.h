@@ -1,0 +1,34 @@
+#pragma once
+// Private to the server's .cpp files: what ControlServer keeps per connection.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "control/connection.h"
+#include "control/peer_auth.h"
+#include "control/server.h"
+#include "control/wait_request.h"
+#include "core/event_loop.h"
+#include "core/unique_fd.h"
+
+namespace svinit::control {
+
+struct ControlServer::Client {
+    Client(std::uint64_t client_id, core::UniqueFd fd) : id(client_id), conn(std::move(fd)) {}
+
+    std::uint64_t id;
+    Connection conn;
+    PeerCredentials peer;
+    std::optional<core::WatchId> read_watch;
+    std::optional<core::WatchId> write_watch;
+    std::optional<core::TimerId> stall_timer;
+    std::uint64_t stall_mark = 0;  // bytes_written when the stall timer was armed
+    std::unique_ptr<WaitRequest> wait;
+    bool eof = false;      // the peer will send nothing more
+    bool hung_up = false;  // ... and will read nothing more either
+    bool closing = false;  // close once the queued answers are written
+    bool dead = false;     // close now
+};
+
+}  // namespace svinit::control

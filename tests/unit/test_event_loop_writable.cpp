@@ -1,0 +1,175 @@
+// watch_writable of core/event_loop.h, run against both backends: it fires while the fd
+// has room, stays quiet while it is full, coexists with a readable watch on the same fd,
+// and reports a hung-up peer. A guard timer turns a broken backend into a failure.
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/event_loop.h"
+#include "core/unique_fd.h"
+
+using namespace svinit::core;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool in_ci() {
+    const char* ci = std::getenv("CI");
+    return ci != nullptr && std::string_view(ci) == "true";
+}
+
+std::unique_ptr<EventLoop> make_backend(std::string_view name) {
+    auto loop = name == "io_uring" ? make_uring_loop() : make_epoll_loop();
+    if (loop) return std::move(*loop);
+    if (name == "io_uring" && !in_ci()) {
+        WARN("skipping io_uring: " << loop.error().message());
+        return nullptr;
+    }
+    FAIL(name << ": " << loop.error().message());
+    return nullptr;
+}
+
+struct Pipe {
+    UniqueFd read_end;
+    UniqueFd write_end;
+};
+
+Pipe make_pipe() {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// Writes until the pipe is full (EAGAIN).
+void fill(int fd) {
+    const std::string chunk(4096, 'x');
+    while (::write(fd, chunk.data(), chunk.size()) > 0) {
+    }
+}
+
+void drain(int fd) {
+    char buf[4096];
+    while (::read(fd, buf, sizeof buf) > 0) {
+    }
+}
+
+void run_guarded(EventLoop& loop) {
+    bool timed_out = false;
+    const auto guard = loop.add_timer(5s, false, [&] {
+        timed_out = true;
+        loop.stop();
+    });
+    REQUIRE(guard);
+    const auto result = loop.run();
+    INFO((result ? std::string() : result.error().message()));
+    REQUIRE(result);
+    REQUIRE_FALSE(timed_out);
+    loop.cancel_timer(*guard);
+}
+
+}  // namespace
+
+#define BACKEND_UNDER_TEST()                                                      \
+    const std::string backend = GENERATE(as<std::string>{}, "io_uring", "epoll"); \
+    CAPTURE(backend);                                                             \
+    auto loop = make_backend(backend);                                            \
+    if (!loop) return
+
+TEST_CASE("a writable watch fires again while there is room (level-style)", "[loop]") {
+    BACKEND_UNDER_TEST();
+    const Pipe pipe = make_pipe();
+    int fired = 0;
+    REQUIRE(loop->watch_writable(pipe.write_end.get(), [&] {
+        if (++fired == 3) loop->stop();
+    }));
+    run_guarded(*loop);
+    CHECK(fired == 3);
+}
+
+TEST_CASE("a writable watch stays quiet while the fd is full", "[loop]") {
+    BACKEND_UNDER_TEST();
+    const Pipe pipe = make_pipe();
+    fill(pipe.write_end.get());
+    bool drained = false;
+    bool fired_while_full = false;
+    REQUIRE(loop->watch_writable(pipe.write_end.get(), [&] {
+        if (!drained) fired_while_full = true;
+        loop->stop();
+    }));
+    // A few turns of a 1 ms timer first, then make room.
+    int turns = 0;
+    TimerId ticker{};
+    auto t = loop->add_timer(1ms, true, [&] {
+        if (++turns < 5) return;
+        loop->cancel_timer(ticker);
+        drain(pipe.read_end.get());
+        drained = true;
+    });
+    REQUIRE(t);
+    ticker = *t;
+    run_guarded(*loop);
+    CHECK(drained);
+    CHECK_FALSE(fired_while_full);
+}
+
+TEST_CASE("an unwatched writable watch never fires", "[loop]") {
+    BACKEND_UNDER_TEST();
+    const Pipe pipe = make_pipe();
+    bool fired = false;
+    const auto id = loop->watch_writable(pipe.write_end.get(), [&] { fired = true; });
+    REQUIRE(id);
+    loop->unwatch(*id);
+    REQUIRE(loop->add_timer(10ms, false, [&] { loop->stop(); }));
+    run_guarded(*loop);
+    CHECK_FALSE(fired);
+}
+
+TEST_CASE("readable and writable watches share one socket", "[loop]") {
+    BACKEND_UNDER_TEST();
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+    const UniqueFd ours(sv[0]);
+    const UniqueFd theirs(sv[1]);
+    bool readable = false;
+    bool writable = false;
+    std::optional<WatchId> write_watch;
+    REQUIRE(loop->watch_readable(ours.get(), [&] {
+        char c = 0;
+        CHECK(::read(ours.get(), &c, 1) == 1);
+        readable = true;
+        if (writable) loop->stop();
+    }));
+    auto w = loop->watch_writable(ours.get(), [&] {
+        writable = true;
+        loop->unwatch(*write_watch);  // it would fire on every turn
+        CHECK(::write(theirs.get(), "r", 1) == 1);
+    });
+    REQUIRE(w);
+    write_watch = *w;
+    run_guarded(*loop);
+    CHECK(readable);
+    CHECK(writable);
+}
+
+TEST_CASE("a writable watch fires when the reader hangs up", "[loop]") {
+    BACKEND_UNDER_TEST();
+    Pipe pipe = make_pipe();
+    fill(pipe.write_end.get());
+    bool fired = false;
+    REQUIRE(loop->watch_writable(pipe.write_end.get(), [&] {
+        fired = true;
+        loop->stop();
+    }));
+    REQUIRE(loop->add_timer(1ms, false, [&] { pipe.read_end.reset(); }));
+    run_guarded(*loop);
+    CHECK(fired);
+}
