@@ -1,28 +1,97 @@
-// svctl: the control client. Service supervision comes with the supervision issue;
-// until then it only knows its usage.
+// svctl: argv, the socket, the terminal and exit codes. Invoked as `sv` (a symlink) it
+// speaks runit's sv. The work is done in svctl_run.cpp and svctl_sv.cpp.
 
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cmd/svctl_args.h"
+#include "cmd/svctl_client.h"
+#include "cmd/svctl_run.h"
+#include "cmd/svctl_sv.h"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: svctl [--socket PATH] [--json] COMMAND [SERVICE...]\n"
-    "\n"
-    "svctl controls a running svinit. Service supervision is not built yet,\n"
-    "so no command is available in this version.\n";
+using namespace svinit;
+
+std::optional<std::string_view> env(const char* name) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) return std::nullopt;
+    return std::string_view(value);
+}
+
+void print_line(std::FILE* stream, std::string_view line) {
+    std::fwrite(line.data(), 1, line.size(), stream);
+    std::fputc('\n', stream);
+    std::fflush(stream);
+}
+
+void print(std::FILE* stream, std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stream);
+}
+
+cmd::RunContext make_context(cmd::ControlClient& client) {
+    cmd::RunContext context;
+    context.exchange = [&client](const control::Request& request,
+                                 std::optional<std::chrono::milliseconds> timeout) {
+        return client.exchange(request, timeout);
+    };
+    context.out = [](std::string_view line) { print_line(stdout, line); };
+    context.err = [](std::string_view line) { print_line(stderr, line); };
+    context.wall_now = [] { return std::chrono::system_clock::now(); };
+    context.steady_now = [] { return std::chrono::steady_clock::now(); };
+    context.socket_path = client.socket_path();
+    std::error_code ec;
+    context.cwd = std::filesystem::current_path(ec).string();  // empty: paths go as given
+    return context;
+}
+
+std::string socket_path() {
+    auto from_env = env("SVINIT_SOCKET");
+    return from_env && !from_env->empty() ? std::string(*from_env)
+                                          : std::string(cmd::kDefaultSocketPath);
+}
+
+int sv_main(std::span<const std::string_view> args) {
+    auto parsed = cmd::parse_sv_args(args, env("SVWAIT"));
+    if (!parsed || parsed->version) {
+        if (parsed) print(stderr, "sv (svctl " SVINIT_VERSION ")\n");
+        print(stderr, cmd::sv_usage());
+        return cmd::kSvUsageExit;
+    }
+    cmd::ControlClient client(socket_path());
+    return cmd::run_sv(*parsed, make_context(client));
+}
+
+int svctl_main(std::span<const std::string_view> args) {
+    auto parsed = cmd::parse_svctl_args(args, env("SVINIT_SOCKET"));
+    if (!parsed) {
+        print_line(stderr, "svctl: " + parsed.error().message());
+        print(stderr, "Try 'svctl --help'.\n");
+        return cmd::kExitUsage;
+    }
+    switch (parsed->action) {
+        case cmd::SvctlAction::Help:
+            print(stdout, cmd::svctl_usage());
+            return cmd::kExitOk;
+        case cmd::SvctlAction::Version:
+            print(stdout, "svctl " SVINIT_VERSION "\n");
+            return cmd::kExitOk;
+        case cmd::SvctlAction::Run:
+            break;
+    }
+    cmd::ControlClient client(parsed->socket_path);
+    return cmd::run_svctl(*parsed, make_context(client));
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
-        std::fputs(kUsage, stdout);
-        return 0;
-    }
-    if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
-        std::printf("svctl %s\n", SVINIT_VERSION);
-        return 0;
-    }
-    std::fputs(kUsage, stderr);
-    return 2;
+    std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+    if (argc > 0 && cmd::invoked_as_sv(argv[0])) return sv_main(args);
+    return svctl_main(args);
 }

@@ -33,12 +33,15 @@ void usage_error(const std::string& message) {
                  static_cast<int>(cmd::svinit_usage().size()), cmd::svinit_usage().data());
 }
 
-// The directories to supervise: those given, or the default one when it exists.
+// The directories to supervise: those given; without any, and without a main command,
+// the default one when it exists (svinit alone replaces runsvdir). A main command alone
+// supervises nothing unless asked: `svinit -- app` stays a plain init, like tini.
 std::vector<std::filesystem::path> service_dirs(const cmd::SvinitOptions& options) {
     std::vector<std::filesystem::path> dirs(options.service_dirs.begin(),
                                             options.service_dirs.end());
     std::error_code ec;
-    if (dirs.empty() && std::filesystem::is_directory(cmd::kDefaultServiceDir, ec)) {
+    if (dirs.empty() && options.command.empty() &&
+        std::filesystem::is_directory(cmd::kDefaultServiceDir, ec)) {
         dirs.emplace_back(cmd::kDefaultServiceDir);
     }
     return dirs;

@@ -131,8 +131,8 @@ std::string_view svinit_usage() {
 
 Runs COMMAND as a child, passes signals on to it, reaps every zombie, and when it
 exits stops every remaining process and exits with its status (128+N if killed by
-signal N). Supervises the runit services in the service directories (default
-/etc/service, when it exists) beside it or alone, controlled with svctl.
+signal N). Supervises the runit services in the service directories beside it,
+or alone (then /etc/service by default, when it exists), controlled with svctl.
 
 options:
   --event-loop=auto|io_uring|epoll  event loop backend (default auto: io_uring,
@@ -142,7 +142,7 @@ options:
   -g, --signal-group                pass signals to COMMAND's whole process group
   --no-kill-all-on-exit             do not stop the remaining processes
   --service-dir DIR                 a runit service directory (repeatable;
-                                    default /etc/service when it exists)
+                                    without COMMAND: /etc/service if it exists)
   --control-socket PATH             svctl's socket (default
                                     /run/svinit/control.sock)
   --control-group GROUP             also let GROUP use the control socket

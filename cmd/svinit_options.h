@@ -21,7 +21,8 @@ struct SvinitOptions {
     bool signal_group = false;
     bool kill_all_on_exit = true;
     spdlog::level::level_enum log_level = spdlog::level::info;
-    // Supervision. Without --service-dir the default directory is used when it exists.
+    // Supervision. Without --service-dir and without a command, /etc/service is used
+    // when it exists.
     std::vector<std::string> service_dirs;
     std::string control_socket = "/run/svinit/control.sock";
     std::string control_group;  // name or number; empty: root and the owner only

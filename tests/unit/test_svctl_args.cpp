@@ -1,0 +1,273 @@
+#include <catch2/catch.hpp>
+#include <string_view>
+#include <vector>
+
+#include "cmd/svctl_args.h"
+
+using namespace std::chrono_literals;
+using svinit::cmd::SvAction;
+using svinit::cmd::SvCheck;
+using svinit::cmd::SvctlAction;
+using svinit::control::RequestKind;
+using svinit::services::Command;
+using svinit::services::WaitTarget;
+
+namespace {
+
+auto svctl(std::vector<std::string_view> args,
+           std::optional<std::string_view> socket_env = std::nullopt) {
+    return svinit::cmd::parse_svctl_args(args, socket_env);
+}
+
+auto sv(std::vector<std::string_view> args, std::optional<std::string_view> svwait = std::nullopt) {
+    return svinit::cmd::parse_sv_args(args, svwait);
+}
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("svctl status takes any number of services", "[svctl]") {
+    auto all = svctl({"status"});
+    REQUIRE(all);
+    CHECK(all->action == SvctlAction::Run);
+    CHECK(all->kind == RequestKind::Status);
+    CHECK(all->services.empty());
+    CHECK(all->socket_path == "/run/svinit/control.sock");
+    CHECK_FALSE(all->json);
+
+    auto some = svctl({"status", "web", "/etc/service/db"});
+    REQUIRE(some);
+    CHECK(some->services == Names{"web", "/etc/service/db"});
+}
+
+TEST_CASE("svctl's socket: --socket, else SVINIT_SOCKET, else the default", "[svctl]") {
+    CHECK(svctl({"--socket", "/tmp/a.sock", "status"})->socket_path == "/tmp/a.sock");
+    CHECK(svctl({"--socket=/tmp/b.sock", "status"})->socket_path == "/tmp/b.sock");
+    CHECK(svctl({"status"}, "/tmp/env.sock")->socket_path == "/tmp/env.sock");
+    CHECK(svctl({"--socket", "/tmp/a.sock", "status"}, "/tmp/env.sock")->socket_path ==
+          "/tmp/a.sock");
+    CHECK(svctl({"status"}, "")->socket_path == "/run/svinit/control.sock");
+    CHECK_FALSE(svctl({"--socket"}));
+    CHECK_FALSE(svctl({"--socket=", "status"}));
+}
+
+TEST_CASE("svctl options may come before or after the command", "[svctl]") {
+    auto a = svctl({"--json", "status", "web"});
+    auto b = svctl({"status", "web", "--json"});
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->json);
+    CHECK(b->json);
+    CHECK(b->services == Names{"web"});
+    CHECK_FALSE(svctl({"--json=yes", "status"}));
+}
+
+TEST_CASE("svctl commands name their services", "[svctl]") {
+    const std::vector<std::pair<std::string_view, Command>> commands{
+        {"up", Command::Up},           {"down", Command::Down},   {"once", Command::Once},
+        {"restart", Command::Restart}, {"pause", Command::Pause}, {"cont", Command::Cont},
+        {"term", Command::Term},       {"kill", Command::Kill},   {"hup", Command::Hup},
+        {"int", Command::Int},         {"quit", Command::Quit},   {"usr1", Command::Usr1},
+        {"usr2", Command::Usr2},       {"alarm", Command::Alarm}};
+    for (const auto& [word, command] : commands) {
+        INFO(word);
+        auto args = svctl({word, "web", "db"});
+        REQUIRE(args);
+        CHECK(args->kind == RequestKind::Command);
+        CHECK(args->command == command);
+        CHECK(args->services == Names{"web", "db"});
+        auto none = svctl({word});
+        REQUIRE_FALSE(none);
+        CHECK(none.error().message() == std::string(word) + " needs at least one service");
+    }
+}
+
+TEST_CASE("svctl wait up|down with an optional timeout", "[svctl]") {
+    auto forever = svctl({"wait", "up", "web"});
+    REQUIRE(forever);
+    CHECK(forever->kind == RequestKind::Wait);
+    CHECK(forever->target == WaitTarget::Up);
+    CHECK_FALSE(forever->timeout);
+    CHECK(forever->services == Names{"web"});
+
+    auto bounded = svctl({"wait", "down", "--timeout", "2.5", "web", "db"});
+    REQUIRE(bounded);
+    CHECK(bounded->target == WaitTarget::Down);
+    CHECK(bounded->timeout == 2500ms);
+    CHECK(bounded->services == Names{"web", "db"});
+    CHECK(svctl({"wait", "up", "web", "--timeout=3"})->timeout == 3000ms);
+    CHECK(svctl({"wait", "up", "--timeout", "0", "web"})->timeout == 0ms);
+
+    CHECK(svctl({"wait"}).error().message() == "wait: missing up or down");
+    CHECK(svctl({"wait", "sideways", "web"}).error().message() ==
+          "wait: 'sideways' is neither up nor down");
+    CHECK(svctl({"wait", "up"}).error().message() == "wait needs at least one service");
+    CHECK_FALSE(svctl({"wait", "up", "--timeout", "-1", "web"}));
+    CHECK_FALSE(svctl({"wait", "up", "--timeout", "soon", "web"}));
+    CHECK_FALSE(svctl({"wait", "up", "--timeout", "86401", "web"}));
+    CHECK(svctl({"status", "--timeout", "3"}).error().message() ==
+          "--timeout goes with wait, not status");
+}
+
+TEST_CASE("svctl shutdown and check take no service", "[svctl]") {
+    CHECK(svctl({"shutdown"})->kind == RequestKind::Shutdown);
+    CHECK(svctl({"check"})->kind == RequestKind::Check);
+    CHECK(svctl({"shutdown", "web"}).error().message() == "shutdown takes no service");
+    CHECK(svctl({"check", "web"}).error().message() == "check takes no service");
+}
+
+TEST_CASE("svctl usage errors name what is wrong", "[svctl]") {
+    CHECK(svctl({}).error().message() == "missing command");
+    CHECK(svctl({"frob", "web"}).error().message() == "unknown command 'frob'");
+    CHECK(svctl({"--frob", "status"}).error().message() == "unknown option '--frob'");
+    CHECK(svctl({"up", ""}).error().message() == "up: empty service name");
+    std::vector<std::string> many(svinit::control::kMaxServicesPerRequest + 1, "s");
+    std::vector<std::string_view> args{"status"};
+    args.insert(args.end(), many.begin(), many.end());
+    CHECK_FALSE(svinit::cmd::parse_svctl_args(args, std::nullopt));
+}
+
+TEST_CASE("svctl: -- ends the options; help and version", "[svctl]") {
+    auto odd = svctl({"up", "--", "--json", "-x"});
+    REQUIRE(odd);
+    CHECK_FALSE(odd->json);
+    CHECK(odd->services == Names{"--json", "-x"});
+    CHECK(svctl({"-h"})->action == SvctlAction::Help);
+    CHECK(svctl({"status", "--help"})->action == SvctlAction::Help);
+    CHECK(svctl({"--version"})->action == SvctlAction::Version);
+    CHECK(svinit::cmd::svctl_usage().starts_with("usage: svctl"));
+}
+
+TEST_CASE("sv parses runit's options: -v, -w SEC (which implies -v), SVWAIT", "[svctl]") {
+    auto plain = sv({"status", "web"});
+    REQUIRE(plain);
+    CHECK_FALSE(plain->verbose);
+    CHECK(plain->wait == 7s);
+    CHECK(plain->action == SvAction::Status);
+    CHECK(plain->check == SvCheck::None);
+    CHECK(plain->services == Names{"web"});
+
+    auto v = sv({"-v", "up", "web"});
+    REQUIRE(v);
+    CHECK(v->verbose);
+    CHECK(v->check == SvCheck::Up);
+
+    auto w = sv({"-w", "30", "down", "web"});
+    REQUIRE(w);
+    CHECK(w->verbose);
+    CHECK(w->wait == 30s);
+    CHECK(w->check == SvCheck::Down);
+    CHECK(sv({"-w5", "up", "x"})->wait == 5s);
+    CHECK(sv({"-vw", "3", "up", "x"})->wait == 3s);
+    CHECK(sv({"up", "x"}, "12")->wait == 12s);
+    CHECK(sv({"-w", "2", "up", "x"}, "12")->wait == 2s);
+    // scan_ulong: leading digits, else 0.
+    CHECK(sv({"-w", "4s", "up", "x"})->wait == 4s);
+    CHECK(sv({"-w", "soon", "up", "x"})->wait == 0s);
+    CHECK(sv({"-w", "999999999", "up", "x"})->wait == 86400s);
+}
+
+TEST_CASE("sv options stop at the command, as with runit's getopt", "[svctl]") {
+    auto args = sv({"status", "-v", "web"});
+    REQUIRE(args);
+    CHECK_FALSE(args->verbose);
+    CHECK(args->services == Names{"-v", "web"});
+    CHECK(sv({"--", "status", "web"})->action == SvAction::Status);
+}
+
+TEST_CASE("sv usage errors", "[svctl]") {
+    CHECK_FALSE(sv({}));
+    CHECK_FALSE(sv({"-v"}));
+    CHECK_FALSE(sv({"status"}));
+    CHECK_FALSE(sv({"-x", "status", "web"}));
+    CHECK_FALSE(sv({"-w"}));
+    CHECK_FALSE(sv({"zap", "web"}));
+    CHECK_FALSE(sv({"r", "web"}));
+    CHECK_FALSE(sv({"f", "web"}));
+    CHECK_FALSE(sv({"", "web"}));
+    auto version = sv({"-V", "status", "web"});
+    REQUIRE(version);
+    CHECK(version->version);
+    CHECK(svinit::cmd::sv_usage() == "usage: sv [-v] [-w sec] command service ...\n");
+    CHECK(svinit::cmd::kSvUsageExit == 100);
+}
+
+TEST_CASE("sv verbs: runit's table, by first letter", "[svctl]") {
+    struct Row {
+        std::string_view verb;
+        SvAction action;
+        Command command;
+        SvCheck quiet;    // without -v
+        SvCheck verbose;  // with -v
+        bool kill;
+    };
+    const std::vector<Row> rows{
+        {"status", SvAction::Status, Command::Up, SvCheck::None, SvCheck::None, false},
+        {"s", SvAction::Status, Command::Up, SvCheck::None, SvCheck::None, false},
+        {"up", SvAction::Control, Command::Up, SvCheck::None, SvCheck::Up, false},
+        {"u", SvAction::Control, Command::Up, SvCheck::None, SvCheck::Up, false},
+        {"down", SvAction::Control, Command::Down, SvCheck::None, SvCheck::Down, false},
+        {"once", SvAction::Control, Command::Once, SvCheck::None, SvCheck::Immediate, false},
+        {"pause", SvAction::Control, Command::Pause, SvCheck::None, SvCheck::Immediate, false},
+        {"cont", SvAction::Control, Command::Cont, SvCheck::None, SvCheck::Immediate, false},
+        {"hup", SvAction::Control, Command::Hup, SvCheck::None, SvCheck::Immediate, false},
+        {"alarm", SvAction::Control, Command::Alarm, SvCheck::None, SvCheck::Immediate, false},
+        {"interrupt", SvAction::Control, Command::Int, SvCheck::None, SvCheck::Immediate, false},
+        {"quit", SvAction::Control, Command::Quit, SvCheck::None, SvCheck::Immediate, false},
+        {"1", SvAction::Control, Command::Usr1, SvCheck::None, SvCheck::Immediate, false},
+        {"2", SvAction::Control, Command::Usr2, SvCheck::None, SvCheck::Immediate, false},
+        {"term", SvAction::Control, Command::Term, SvCheck::None, SvCheck::Immediate, false},
+        {"kill", SvAction::Control, Command::Kill, SvCheck::None, SvCheck::Immediate, false},
+        {"exit", SvAction::Control, Command::Down, SvCheck::None, SvCheck::Down, false},
+        {"start", SvAction::Control, Command::Up, SvCheck::Up, SvCheck::Up, false},
+        {"stop", SvAction::Control, Command::Down, SvCheck::Down, SvCheck::Down, false},
+        {"shutdown", SvAction::Control, Command::Down, SvCheck::Down, SvCheck::Down, false},
+        {"restart", SvAction::Control, Command::Restart, SvCheck::Up, SvCheck::Up, false},
+        {"reload", SvAction::Control, Command::Hup, SvCheck::Immediate, SvCheck::Immediate, false},
+        {"check", SvAction::Check, Command::Up, SvCheck::Ready, SvCheck::Ready, false},
+        {"try-restart", SvAction::TryRestart, Command::Restart, SvCheck::Up, SvCheck::Up, false},
+        {"force-reload", SvAction::TryRestart, Command::Restart, SvCheck::Up, SvCheck::Up, true},
+        {"force-restart", SvAction::Control, Command::Restart, SvCheck::Up, SvCheck::Up, true},
+        {"force-stop", SvAction::Control, Command::Down, SvCheck::Down, SvCheck::Down, true},
+        {"force-shutdown", SvAction::Control, Command::Down, SvCheck::Down, SvCheck::Down, true},
+    };
+    for (const auto& row : rows) {
+        INFO(row.verb);
+        auto quiet = sv({row.verb, "web"});
+        REQUIRE(quiet);
+        CHECK(quiet->verb == row.verb);
+        CHECK(quiet->action == row.action);
+        if (row.action != SvAction::Status && row.action != SvAction::Check) {
+            CHECK(quiet->command == row.command);
+        }
+        CHECK(quiet->check == row.quiet);
+        CHECK(quiet->kill_on_timeout == row.kill);
+        auto loud = sv({"-v", row.verb, "web"});
+        REQUIRE(loud);
+        CHECK(loud->check == row.verbose);
+    }
+}
+
+TEST_CASE("svctl knows it is sv by its name", "[svctl]") {
+    CHECK(svinit::cmd::invoked_as_sv("sv"));
+    CHECK(svinit::cmd::invoked_as_sv("/usr/sbin/sv"));
+    CHECK(svinit::cmd::invoked_as_sv("./sv"));
+    CHECK_FALSE(svinit::cmd::invoked_as_sv("svctl"));
+    CHECK_FALSE(svinit::cmd::invoked_as_sv("/bin/sv2"));
+    CHECK_FALSE(svinit::cmd::invoked_as_sv("/sv/svctl"));
+}
+
+TEST_CASE("service arguments: names as they are, relative paths made absolute", "[svctl]") {
+    using svinit::cmd::wire_service_name;
+    CHECK(wire_service_name("web", "/srv") == "web");
+    CHECK(wire_service_name("/etc/service/web", "/srv") == "/etc/service/web");
+    CHECK(wire_service_name("/etc/service//web/", "/srv") == "/etc/service/web");
+    CHECK(wire_service_name("/", "/srv") == "/");
+    CHECK(wire_service_name("./web", "/srv") == "/srv/web");
+    CHECK(wire_service_name(".", "/etc/service/web") == "/etc/service/web");
+    CHECK(wire_service_name("../sv/web", "/etc/service") == "/etc/sv/web");
+    CHECK(wire_service_name("web/", "/etc/service") == "/etc/service/web");
+    CHECK(wire_service_name("a/b", "/x") == "/x/a/b");
+    CHECK(wire_service_name("./web", "") == "./web");
+}
