@@ -54,9 +54,14 @@ core::Result<control::Response> ControlClient::exchange(const control::Request& 
         }
         std::string line = control::encode_request(request);
         line += '\n';
-        if (auto ok = send_all(line, deadline); !ok) return std::unexpected(ok.error());
+        auto sent = send_all(line, deadline);
+        // svinit may answer and close before reading the request (a refused peer); the
+        // answer is still there to read, and says more than the failed send.
+        if (!sent && sent.error().code != EPIPE && sent.error().code != ECONNRESET) {
+            return std::unexpected(sent.error());
+        }
         auto answer = receive_line(deadline, timeout);
-        if (!answer) return std::unexpected(answer.error());
+        if (!answer) return std::unexpected(sent ? answer.error() : sent.error());
         auto response = control::decode_response(*answer);
         if (!response) {
             return core::error(0, fmt::format("bad answer from svinit at {}: {}", path_,
