@@ -1,0 +1,197 @@
+// The control socket refuses what it must (malformed and oversized requests, users other than
+// root and the owner) and keeps serving everyone else.
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <cstring>
+
+#include "support/services.h"
+
+using namespace svinit::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+UniqueFd connect_to(const std::string& path) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    REQUIRE(fd.valid());
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    REQUIRE(path.size() < sizeof addr.sun_path);
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        FAIL("connect " << path << ": " << std::strerror(errno));
+    }
+    return fd;
+}
+
+// Sends as much of data as the peer takes: it may close the connection before it has read
+// everything (that is what an oversized request gets).
+void send_what_it_takes(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+        if (sent < 0 && errno == EINTR) continue;
+        if (sent < 0) return;  // EPIPE, ECONNRESET: the server has hung up
+        data.remove_prefix(static_cast<size_t>(sent));
+    }
+}
+
+struct Reply {
+    std::string data;
+    bool closed = false;  // end of file, or ECONNRESET (the server closed with our bytes unread)
+    std::string how;
+};
+
+// Reads (a socket or a pipe) until the other end closes it or timeout passes.
+Reply read_to_close(int fd, Millis timeout) {
+    Reply reply;
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+        const auto left = std::chrono::ceil<Millis>(deadline - Clock::now()).count();
+        pollfd p{fd, POLLIN, 0};
+        const int ready = ::poll(&p, 1, left <= 0 ? 0 : static_cast<int>(left));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) {
+            reply.how = "still open after " + std::to_string(timeout.count()) + " ms";
+            return reply;
+        }
+        char chunk[4096];
+        const ssize_t got = ::read(fd, chunk, sizeof chunk);
+        if (got > 0) {
+            reply.data.append(chunk, static_cast<size_t>(got));
+        } else if (got == 0 || errno == ECONNRESET) {
+            reply.closed = true;
+            reply.how = got == 0 ? "end of file" : "ECONNRESET";
+            return reply;
+        } else if (errno != EINTR) {
+            reply.how = std::string("recv: ") + std::strerror(errno);
+            return reply;
+        }
+    }
+}
+
+// Connects as uid/gid 65534 with no groups (root can, as the socket is 0666 now), sends a
+// status request and returns the reply, read until the server closes.
+std::string request_as_nobody(const std::string& socket) {
+    int out[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    UniqueFd out_read(out[0]);
+    UniqueFd out_write(out[1]);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // Only plain system calls in here: no Catch2.
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(10);
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path, socket.data(), socket.size());
+        if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) _exit(11);
+        const char request[] = "{\"v\":1,\"cmd\":\"status\",\"services\":[]}\n";
+        // The refusal may come before the request is sent: a failed send is no error.
+        (void)::send(fd, request, sizeof request - 1, MSG_NOSIGNAL);
+        char chunk[4096];
+        ssize_t got = 0;
+        while ((got = ::recv(fd, chunk, sizeof chunk, 0)) > 0) {
+            if (::write(out[1], chunk, static_cast<size_t>(got)) != got) _exit(13);
+        }
+        _exit(0);
+    }
+    out_write.reset();
+    const Reply reply = read_to_close(out_read.get(), 10s);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    INFO("the child running as 65534 read until " << reply.how);
+    REQUIRE(decode_wait_status(status) == 0);
+    return reply.data;
+}
+
+}  // namespace
+
+TEST_CASE("malformed, oversized and unauthorised requests are refused, others served",
+          "[supervision][control]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    Supervision sup(harness);
+
+    sup.add("web", ServiceFiles(sup.sleeper("web")));
+    sup.start();
+    sup.svctl_ok({"wait", "up", "--timeout", "10", "web"});
+
+    struct stat st {};
+    REQUIRE(::stat(sup.socket().c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+
+    auto root_still_served = [&] {
+        const CommandResult status = sup.svctl_ok({"status"});
+        REQUIRE(status.lines.size() == 1);
+        CHECK(status.lines[0].starts_with("run: web: (pid "));
+    };
+
+    // A client that sent half a request and waits does not hold anyone up.
+    UniqueFd idle = connect_to(sup.socket());
+    send_what_it_takes(idle.get(), R"({"v":1,"cmd":)");
+    root_still_served();
+
+    SECTION("garbage") {
+        UniqueFd fd = connect_to(sup.socket());
+        send_what_it_takes(fd.get(), "garbage\n");
+        const Reply reply = read_to_close(fd.get(), 10s);
+        INFO("reply: " << reply.data << "\nthen " << reply.how);
+        CHECK(reply.data.find("bad_request") != std::string::npos);
+        CHECK(reply.data.ends_with("\n"));
+        CHECK(reply.how == "end of file");
+        root_still_served();
+    }
+
+    SECTION("a line over 64 KiB") {
+        UniqueFd fd = connect_to(sup.socket());
+        const std::string huge =
+            R"({"v":1,"cmd":"status","services":[")" + std::string(70 * 1024, 'x') + "\"]}\n";
+        send_what_it_takes(fd.get(), huge);
+        const Reply reply = read_to_close(fd.get(), 10s);
+        INFO("reply: " << reply.data << "\nthen " << reply.how);
+        CHECK(reply.data.find("too_large") != std::string::npos);
+        CHECK(reply.closed);
+        root_still_served();
+    }
+
+    SECTION("another user") {
+        // Let uid 65534 reach the socket, so it is svinit's SO_PEERCRED check that refuses.
+        REQUIRE(::chmod(sup.dir().c_str(), 0711) == 0);
+        REQUIRE(::chmod(sup.socket().c_str(), 0666) == 0);
+
+        // A few times: svinit may refuse before or after svctl has sent its request.
+        for (int attempt = 1; attempt <= 5; ++attempt) {
+            const CommandResult svctl =
+                run_command({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             SVINIT_BIN_DIR "/svctl", "--socket", sup.socket(), "status"},
+                            10s);
+            INFO("attempt " << attempt << ": " << svctl);
+            CHECK(svctl.status == 4);
+            CHECK(svctl.lines.empty());
+        }
+
+        const std::string reply = request_as_nobody(sup.socket());
+        INFO("reply to 65534: " << reply);
+        CHECK(reply.find("permission_denied") != std::string::npos);
+        CHECK(reply.find("web") == std::string::npos);
+        root_still_served();
+    }
+
+    // The half request is still pending, and svinit still serves.
+    root_still_served();
+    CHECK(sup.stop() == 0);
+}
