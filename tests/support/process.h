@@ -12,9 +12,11 @@
 #include <string_view>
 #include <vector>
 
-#include "support/unique_fd.h"
+#include "core/unique_fd.h"
 
 namespace svinit::test {
+
+using core::UniqueFd;  // header-only: the tests need not link the core library
 
 using Millis = std::chrono::milliseconds;
 

@@ -15,9 +15,11 @@
 
 #include "support/process.h"
 #include "support/svinit.h"
-#include "support/unique_fd.h"
+#include "core/unique_fd.h"
 
 namespace svinit::test {
+
+using core::UniqueFd;  // header-only: the tests need not link the core library
 
 // PREFIX000, PREFIX001, ...: count names that sort in order.
 std::vector<std::string> numbered_names(std::string_view prefix, int count);
