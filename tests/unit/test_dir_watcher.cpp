@@ -26,6 +26,8 @@
 #include "config/runit_dir.h"
 #include "core/event_loop.h"
 #include "core/inotify.h"
+#include "loop_fixtures.h"
+#include "temp_tree.h"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -36,36 +38,9 @@ using svinit::core::EventLoop;
 using svinit::core::Inotify;
 using svinit::core::InotifyEvent;
 using svinit::core::ParseStatus;
+using namespace svinit::test;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "svinit-watch-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
-
-constexpr auto kExecutable = fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read;
-constexpr auto kPlain = fs::perms::owner_read | fs::perms::owner_write;
-
-void write_file(const fs::path& file, fs::perms perms, std::string_view content = "#!/bin/sh\n") {
-    fs::create_directories(file.parent_path());
-    std::ofstream(file) << content;
-    fs::permissions(file, perms);
-}
-
-void make_service(const fs::path& dir) {
-    write_file(dir / "run", kExecutable);
-}
 
 // --- inotify records, as the kernel lays them out ---------------------------------
 
@@ -79,39 +54,6 @@ void append_record(std::vector<std::byte>& buffer, int wd, std::uint32_t mask,
     buffer.resize(at + sizeof header + len);
     std::memcpy(buffer.data() + at, &header, sizeof header);
     std::memcpy(buffer.data() + at + sizeof header, name.data(), name.size());
-}
-
-bool in_ci() {
-    const char* ci = std::getenv("CI");
-    return ci != nullptr && std::string_view(ci) == "true";
-}
-
-// The backend under test, or nullptr when io_uring is refused outside CI (a skip).
-std::unique_ptr<EventLoop> make_backend(std::string_view name) {
-    auto loop =
-        name == "io_uring" ? svinit::core::make_uring_loop() : svinit::core::make_epoll_loop();
-    if (loop) return std::move(*loop);
-    if (name == "io_uring" && !in_ci()) {
-        WARN("skipping io_uring: " << loop.error().message());
-        return nullptr;
-    }
-    FAIL(name << ": " << loop.error().message());
-    return nullptr;
-}
-
-// Runs the loop until a callback stops it; fails (rather than hangs) after 10 s.
-void run_guarded(EventLoop& loop) {
-    bool timed_out = false;
-    const auto guard = loop.add_timer(10s, false, [&] {
-        timed_out = true;
-        loop.stop();
-    });
-    REQUIRE(guard);
-    const auto result = loop.run();
-    INFO((result ? std::string() : result.error().message()));
-    REQUIRE(result);
-    REQUIRE_FALSE(timed_out);
-    loop.cancel_timer(*guard);
 }
 
 std::unique_ptr<ServiceDirWatcher> make_watcher(EventLoop& loop, std::vector<fs::path> dirs,
@@ -135,13 +77,6 @@ bool has_diagnostic(const ScanResult& result, const fs::path& file) {
 }
 
 }  // namespace
-
-// The watcher only uses the loop interface; run its tests on both backends anyway.
-#define LOOP_UNDER_TEST()                                                         \
-    const std::string backend = GENERATE(as<std::string>{}, "io_uring", "epoll"); \
-    CAPTURE(backend);                                                             \
-    auto loop = make_backend(backend);                                            \
-    if (!loop) return
 
 // --- core::Inotify --------------------------------------------------------------------
 
@@ -194,7 +129,7 @@ TEST_CASE("the inotify parser stops at its limit and at a truncated record", "[c
 }
 
 TEST_CASE("Inotify reports what happens in a watched directory", "[config][inotify]") {
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     auto inotify = Inotify::open();
     REQUIRE(inotify);
     CHECK((::fcntl(inotify->fd(), F_GETFD) & FD_CLOEXEC) != 0);
@@ -224,7 +159,7 @@ TEST_CASE("Inotify reports what happens in a watched directory", "[config][inoti
 
 TEST_CASE("Inotify read_events is bounded and marks what it dropped as an overflow",
           "[config][inotify]") {
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     auto inotify = Inotify::open();
     REQUIRE(inotify);
     REQUIRE(inotify->add_watch(tmp.path, IN_CREATE));
@@ -241,9 +176,9 @@ TEST_CASE("Inotify read_events is bounded and marks what it dropped as an overfl
 // --- config::ServiceDirWatcher ---------------------------------------------------------
 
 TEST_CASE("a new service is noticed as its directory and files appear", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     const fs::path web = tmp.path / "web";
-    LOOP_UNDER_TEST();
+    BACKEND_UNDER_TEST();
     enum class Step { Mkdir, Run, Chmod, LogDir, LogRun, Down, Done };
     Step step = Step::Mkdir;
     int calls = 0;
@@ -273,29 +208,29 @@ TEST_CASE("a new service is noticed as its directory and files appear", "[config
         }
     });
     fs::create_directory(web);
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
     CHECK(step == Step::Done);
     CHECK(calls >= 6);
 }
 
 TEST_CASE("a removed service is noticed", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     make_service(tmp.path / "web");
     make_service(tmp.path / "db");
-    LOOP_UNDER_TEST();
+    BACKEND_UNDER_TEST();
     auto watcher = make_watcher(*loop, {tmp.path}, [&] {
         if (scan(tmp.path).services.size() == 1) loop->stop();
     });
     REQUIRE(scan(tmp.path).services.size() == 2);
     fs::remove_all(tmp.path / "web");
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
 }
 
 TEST_CASE("down appearing and going inside a service is noticed", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     const fs::path web = tmp.path / "web";
     make_service(web);
-    LOOP_UNDER_TEST();
+    BACKEND_UNDER_TEST();
     bool was_down = false;
     auto watcher = make_watcher(*loop, {tmp.path}, [&] {
         const ScanResult result = scan(tmp.path);
@@ -308,13 +243,13 @@ TEST_CASE("down appearing and going inside a service is noticed", "[config]") {
         }
     });
     write_file(web / "down", kPlain, "");
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
     CHECK(was_down);
 }
 
 TEST_CASE("a burst of new services gives few rescans", "[config]") {
-    TempDir tmp;
-    LOOP_UNDER_TEST();
+    TempDir tmp("svinit-watch");
+    BACKEND_UNDER_TEST();
     // The burst is spread over many turns of the loop (10 services a millisecond), so
     // without the debounce each turn would rescan. A longer debounce than the default
     // keeps a slow machine from splitting the burst; the mechanism is the same.
@@ -345,7 +280,7 @@ TEST_CASE("a burst of new services gives few rescans", "[config]") {
     });
     REQUIRE(tick);
     ticker = *tick;
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
     CHECK(settling);
     INFO("rescans: " << calls);
     CHECK(calls <= 3);
@@ -353,12 +288,12 @@ TEST_CASE("a burst of new services gives few rescans", "[config]") {
 }
 
 TEST_CASE("changes svinit or a service makes next to the service files are ignored", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     const fs::path web = tmp.path / "web";
     make_service(web);
     fs::create_directories(web / "log");
     make_service(web / "log");
-    LOOP_UNDER_TEST();
+    BACKEND_UNDER_TEST();
     int calls = 0;
     bool expect_change = false;
     WatcherOptions quick;
@@ -377,20 +312,20 @@ TEST_CASE("changes svinit or a service makes next to the service files are ignor
     write_file(tmp.path / ".web.tmp", kPlain, "x");
     // A timer bounds how long "nothing happens" is watched; it synchronises nothing.
     REQUIRE(loop->add_timer(200ms, false, [&] { loop->stop(); }));
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
     CHECK(calls == 0);
 
     // ... while a service file next to them is not.
     expect_change = true;
     write_file(web / "log" / "down", kPlain, "");
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
     CHECK(calls == 1);
 }
 
 TEST_CASE("a service directory created later, even its parents, is noticed", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     const fs::path dir = tmp.path / "etc" / "service";
-    LOOP_UNDER_TEST();
+    BACKEND_UNDER_TEST();
     auto watcher = make_watcher(*loop, {dir}, [&] {
         if (!fs::exists(dir)) {
             fs::create_directory(dir);
@@ -402,14 +337,14 @@ TEST_CASE("a service directory created later, even its parents, is noticed", "[c
     });
     CHECK(watcher->diagnostics().empty());
     fs::create_directory(tmp.path / "etc");
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
 }
 
 TEST_CASE("a service directory removed and made again is watched again", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     const fs::path dir = tmp.path / "service";
     make_service(dir / "web");
-    LOOP_UNDER_TEST();
+    BACKEND_UNDER_TEST();
     enum class Step { Removed, Recreated, Done };
     Step step = Step::Removed;
     auto watcher = make_watcher(*loop, {dir}, [&] {
@@ -426,7 +361,7 @@ TEST_CASE("a service directory removed and made again is watched again", "[confi
         }
     });
     fs::remove_all(dir);
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
     CHECK(step == Step::Done);
 }
 
@@ -437,7 +372,7 @@ TEST_CASE("a kernel queue overflow makes the watcher rescan", "[config]") {
         WARN("skipped: fs.inotify.max_queued_events is " << max_queued);
         return;
     }
-    TempDir tmp;
+    TempDir tmp("svinit-watch");
     const fs::path web = tmp.path / "web";
     make_service(web);
     fs::create_directories(web / "state");
@@ -456,6 +391,6 @@ TEST_CASE("a kernel queue overflow makes the watcher rescan", "[config]") {
         if (fd < 0) FAIL("open: " << std::strerror(errno));
         ::close(fd);
     }
-    run_guarded(*loop);
+    run_guarded(*loop, 10s);
     CHECK(calls == 1);
 }

@@ -16,38 +16,13 @@
 
 #include "core/event_loop.h"
 #include "core/unique_fd.h"
+#include "loop_fixtures.h"
 
 using namespace svinit::core;
+using namespace svinit::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-bool in_ci() {
-    const char* ci = std::getenv("CI");
-    return ci != nullptr && std::string_view(ci) == "true";
-}
-
-std::unique_ptr<EventLoop> make_backend(std::string_view name) {
-    auto loop = name == "io_uring" ? make_uring_loop() : make_epoll_loop();
-    if (loop) return std::move(*loop);
-    if (name == "io_uring" && !in_ci()) {
-        WARN("skipping io_uring: " << loop.error().message());
-        return nullptr;
-    }
-    FAIL(name << ": " << loop.error().message());
-    return nullptr;
-}
-
-struct Pipe {
-    UniqueFd read_end;
-    UniqueFd write_end;
-};
-
-Pipe make_pipe() {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
-    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
 
 // Writes until the pipe is full (EAGAIN).
 void fill(int fd) {
@@ -62,27 +37,7 @@ void drain(int fd) {
     }
 }
 
-void run_guarded(EventLoop& loop) {
-    bool timed_out = false;
-    const auto guard = loop.add_timer(5s, false, [&] {
-        timed_out = true;
-        loop.stop();
-    });
-    REQUIRE(guard);
-    const auto result = loop.run();
-    INFO((result ? std::string() : result.error().message()));
-    REQUIRE(result);
-    REQUIRE_FALSE(timed_out);
-    loop.cancel_timer(*guard);
-}
-
 }  // namespace
-
-#define BACKEND_UNDER_TEST()                                                      \
-    const std::string backend = GENERATE(as<std::string>{}, "io_uring", "epoll"); \
-    CAPTURE(backend);                                                             \
-    auto loop = make_backend(backend);                                            \
-    if (!loop) return
 
 TEST_CASE("a writable watch fires again while there is room (level-style)", "[loop]") {
     BACKEND_UNDER_TEST();

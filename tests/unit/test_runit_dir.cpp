@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/runit_dir.h"
+#include "temp_tree.h"
 
 namespace fs = std::filesystem;
 using svinit::config::scan_service_dirs;
@@ -20,36 +21,9 @@ using svinit::config::ScanResult;
 using svinit::services::Diagnostic;
 using svinit::services::ProcessSpec;
 using svinit::services::ServiceSpec;
+using namespace svinit::test;
 
 namespace {
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "svinit-runit-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-};
-
-constexpr auto kExecutable = fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read;
-constexpr auto kPlain = fs::perms::owner_read | fs::perms::owner_write;
-
-void write_file(const fs::path& file, fs::perms perms, std::string_view content = "#!/bin/sh\n") {
-    fs::create_directories(file.parent_path());
-    std::ofstream(file) << content;
-    fs::permissions(file, perms);
-}
-
-void make_service(const fs::path& dir) {
-    write_file(dir / "run", kExecutable);
-}
 
 ScanResult scan(const std::vector<fs::path>& dirs) {
     return scan_service_dirs(dirs);
@@ -73,7 +47,7 @@ std::string describe_all(const ScanResult& result) {
 }  // namespace
 
 TEST_CASE("a directory with an executable run is a service", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     make_service(tmp.path / "web");
 
     const ScanResult result = scan(tmp.path);
@@ -86,7 +60,7 @@ TEST_CASE("a directory with an executable run is a service", "[config]") {
 }
 
 TEST_CASE("a directory without run is skipped silently, and so is a plain file", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     fs::create_directories(tmp.path / "not-yet");
     write_file(tmp.path / "not-yet" / "finish", kExecutable);
     write_file(tmp.path / "README", kExecutable);
@@ -97,7 +71,7 @@ TEST_CASE("a directory without run is skipped silently, and so is a plain file",
 }
 
 TEST_CASE("a run that is not executable is a diagnostic naming the file", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     write_file(tmp.path / "web" / "run", kPlain);
     make_service(tmp.path / "db");
 
@@ -110,7 +84,7 @@ TEST_CASE("a run that is not executable is a diagnostic naming the file", "[conf
 }
 
 TEST_CASE("a run that is not a regular file is a diagnostic", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     fs::create_directories(tmp.path / "web" / "run");
 
     const ScanResult result = scan(tmp.path);
@@ -121,7 +95,7 @@ TEST_CASE("a run that is not a regular file is a diagnostic", "[config]") {
 }
 
 TEST_CASE("finish is used when executable, ignored with a diagnostic when not", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     make_service(tmp.path / "good");
     write_file(tmp.path / "good" / "finish", kExecutable);
     make_service(tmp.path / "bad");
@@ -137,7 +111,7 @@ TEST_CASE("finish is used when executable, ignored with a diagnostic when not", 
 }
 
 TEST_CASE("a down file makes the service normally down", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     make_service(tmp.path / "web");
     write_file(tmp.path / "web" / "down", kPlain, "");
     make_service(tmp.path / "db");
@@ -149,7 +123,7 @@ TEST_CASE("a down file makes the service normally down", "[config]") {
 }
 
 TEST_CASE("log/run is a logger with its own dir, finish and down", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     const fs::path web = tmp.path / "web";
     make_service(web);
     write_file(web / "log" / "run", kExecutable);
@@ -168,7 +142,7 @@ TEST_CASE("log/run is a logger with its own dir, finish and down", "[config]") {
 }
 
 TEST_CASE("an unusable log/ is a diagnostic and the service runs without a logger", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     make_service(tmp.path / "empty-log");
     fs::create_directories(tmp.path / "empty-log" / "log");
     make_service(tmp.path / "plain-log");
@@ -188,7 +162,7 @@ TEST_CASE("an unusable log/ is a diagnostic and the service runs without a logge
 }
 
 TEST_CASE("a symlink to a service directory counts, under its own path", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     const fs::path services = tmp.path / "service";
     const fs::path available = tmp.path / "sv";
     make_service(available / "web");
@@ -209,7 +183,7 @@ TEST_CASE("a symlink to a service directory counts, under its own path", "[confi
 }
 
 TEST_CASE("hidden entries are skipped", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     make_service(tmp.path / ".hidden");
     write_file(tmp.path / ".broken" / "run", kPlain);
     make_service(tmp.path / "web");
@@ -221,7 +195,7 @@ TEST_CASE("hidden entries are skipped", "[config]") {
 
 TEST_CASE("a name in several directories: the first wins, the later ones are reported",
           "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     const fs::path first = tmp.path / "a";
     const fs::path second = tmp.path / "b";
     make_service(first / "web");
@@ -242,7 +216,7 @@ TEST_CASE("a name in several directories: the first wins, the later ones are rep
 }
 
 TEST_CASE("a missing directory is a diagnostic, and the others are still read", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     make_service(tmp.path / "present" / "web");
 
     const ScanResult result =
@@ -258,7 +232,7 @@ TEST_CASE("an unreadable directory is a diagnostic", "[config]") {
         WARN("skipped: root reads any directory");
         return;
     }
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     make_service(tmp.path / "locked" / "web");
     fs::permissions(tmp.path / "locked", fs::perms::none);
 
@@ -270,7 +244,7 @@ TEST_CASE("an unreadable directory is a diagnostic", "[config]") {
 }
 
 TEST_CASE("services are sorted by name across directories", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     for (const char* name : {"zeta", "alpha", "mike"}) make_service(tmp.path / "a" / name);
     for (const char* name : {"delta", "bravo"}) make_service(tmp.path / "b" / name);
 
@@ -280,7 +254,7 @@ TEST_CASE("services are sorted by name across directories", "[config]") {
 }
 
 TEST_CASE("services beyond the bound are left out with one diagnostic", "[config]") {
-    TempDir tmp;
+    TempDir tmp("svinit-runit");
     for (const char* name : {"e", "d", "c", "b", "a"}) make_service(tmp.path / name);
 
     const std::vector<fs::path> dirs{tmp.path};
