@@ -80,7 +80,10 @@ void ChildReaper::reap_orphan(pid_t pid) {
     siginfo_t info{};
     ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG);
     ++orphans_reaped_;
-    spdlog::trace("reaped orphan {} ({})", pid, decode_exit(info).describe());
+    // Checked first: formatting a line per orphan that nobody reads costs a storm dearly.
+    if (spdlog::should_log(spdlog::level::trace)) {
+        spdlog::trace("reaped orphan {} ({})", pid, decode_exit(info).describe());
+    }
 }
 
 }  // namespace svinit::core
