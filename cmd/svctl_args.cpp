@@ -1,5 +1,7 @@
 #include "cmd/svctl_args.h"
 
+#include "cmd/flag.h"
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -35,16 +37,6 @@ constexpr std::string_view kSvctlUsage =
 
 constexpr std::string_view kSvUsage = "usage: sv [-v] [-w sec] command service ...\n";
 
-struct Flag {
-    std::string_view name;
-    std::optional<std::string_view> inline_value;
-};
-
-Flag split_flag(std::string_view arg) {
-    auto eq = arg.find('=');
-    if (eq == std::string_view::npos) return {arg, std::nullopt};
-    return {arg.substr(0, eq), arg.substr(eq + 1)};
-}
 
 core::Result<void> check_services(std::string_view verb, const std::vector<std::string>& names) {
     for (const auto& name : names) {

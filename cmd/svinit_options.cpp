@@ -1,5 +1,7 @@
 #include "cmd/svinit_options.h"
 
+#include "cmd/flag.h"
+
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -19,17 +21,6 @@ core::Result<spdlog::level::level_enum> parse_level(std::string_view text) {
                                       "error, off)", text));
 }
 
-// Splits "--name=value" and takes the value from the next argument otherwise.
-struct Flag {
-    std::string_view name;
-    std::optional<std::string_view> inline_value;
-};
-
-Flag split_flag(std::string_view arg) {
-    auto eq = arg.find('=');
-    if (eq == std::string_view::npos) return {arg, std::nullopt};
-    return {arg.substr(0, eq), arg.substr(eq + 1)};
-}
 
 }  // namespace
 
