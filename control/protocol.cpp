@@ -10,6 +10,8 @@
 #include <exception>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "control/json_fields.h"
 #include "control/status_json.h"
 
@@ -158,6 +160,26 @@ core::Result<Response> decode_response_fields(Fields& top, Problems& problems) {
     return response;
 }
 
+// The framing both directions share: size limit, JSON object, version, then the fields.
+template <typename T>
+core::Result<T> decode_line(std::string_view line, std::size_t limit, const char* what,
+                            core::Result<T> (*decode_fields)(Fields&, Problems&)) {
+    if (line.size() > limit) {
+        return core::error(EMSGSIZE,
+                           fmt::format("{} longer than {} bytes", what, limit));
+    }
+    try {
+        Problems problems;
+        const std::optional<Json> parsed = detail::parse_object(line, problems);
+        if (!parsed) return bad(*problems.first);
+        Fields top(*parsed, "", problems);
+        if (auto v = check_version(top); !v) return std::unexpected(v.error());
+        return decode_fields(top, problems);
+    } catch (const std::exception& e) {  // bad_alloc; nothing else is expected
+        return bad(fmt::format("cannot decode {}: {}", what, e.what()));
+    }
+}
+
 }  // namespace
 
 std::string_view to_string(ErrorCode code) {
@@ -279,20 +301,7 @@ std::string encode_request(const Request& request) {
 }
 
 core::Result<Request> decode_request(std::string_view line) {
-    if (line.size() > kMaxRequestBytes) {
-        return core::error(EMSGSIZE,
-                           "request longer than " + std::to_string(kMaxRequestBytes) + " bytes");
-    }
-    try {
-        Problems problems;
-        const std::optional<Json> parsed = detail::parse_object(line, problems);
-        if (!parsed) return bad(*problems.first);
-        Fields top(*parsed, "", problems);
-        if (auto v = check_version(top); !v) return std::unexpected(v.error());
-        return decode_request_fields(top, problems);
-    } catch (const std::exception& e) {  // bad_alloc; nothing else is expected
-        return bad(std::string("cannot decode request: ") + e.what());
-    }
+    return decode_line(line, kMaxRequestBytes, "request", decode_request_fields);
 }
 
 std::string encode_response(const Response& response) {
@@ -307,20 +316,7 @@ std::string encode_response(const Response& response) {
 }
 
 core::Result<Response> decode_response(std::string_view line) {
-    if (line.size() > kMaxResponseBytes) {
-        return core::error(EMSGSIZE,
-                           "response longer than " + std::to_string(kMaxResponseBytes) + " bytes");
-    }
-    try {
-        Problems problems;
-        const std::optional<Json> parsed = detail::parse_object(line, problems);
-        if (!parsed) return bad(*problems.first);
-        Fields top(*parsed, "", problems);
-        if (auto v = check_version(top); !v) return std::unexpected(v.error());
-        return decode_response_fields(top, problems);
-    } catch (const std::exception& e) {
-        return bad(std::string("cannot decode response: ") + e.what());
-    }
+    return decode_line(line, kMaxResponseBytes, "response", decode_response_fields);
 }
 
 }  // namespace svinit::control

@@ -59,6 +59,10 @@ public:
     virtual std::string_view backend_name() const = 0;
 };
 
+// Checks what every backend's watch_* gets, so a bad fd is an error value now rather
+// than an error event later. `what` names the call in the message.
+Result<void> check_watch_args(int fd, const Callback& cb, const char* what);
+
 enum class LoopKind { Auto, IoUring, Epoll };
 
 // Parses "auto", "io_uring" or "epoll".

@@ -130,10 +130,7 @@ Result<WatchId> EvLoop::watch_writable(int fd, Callback cb) {
 // libev keeps one epoll registration per fd and merges the events of every ev_io on
 // it, so a readable and a writable watch on one fd coexist.
 Result<WatchId> EvLoop::add_watch(int fd, int events, const char* what, Callback cb) {
-    if (!cb) return error(EINVAL, std::string(what) + ": empty callback");
-    // Checked here so a bad fd is an error value, not a later EV_ERROR callback.
-    if (::fcntl(fd, F_GETFD) < 0)
-        return sys_error(std::string(what) + ": fd " + std::to_string(fd));
+    if (auto ok = check_watch_args(fd, cb, what); !ok) return std::unexpected(ok.error());
     const WatchId id{next_id_++};
     auto watch = std::make_shared<Watch>(Watch{{}, this, id, std::move(cb)});
     ev_io_init(&watch->io, &EvLoop::on_io, fd, events);

@@ -1,5 +1,7 @@
-// Choosing the event loop backend: parsing the --loop value and falling back from
+// Choosing the event loop backend: parsing the --event-loop value and falling back from
 // io_uring to epoll where the kernel or a seccomp profile refuses io_uring.
+
+#include <fcntl.h>
 
 #include <string>
 #include <utility>
@@ -50,6 +52,12 @@ Result<LoopChoice> make_event_loop(LoopKind kind) {
             return choose_auto();
     }
     return error(EINVAL, "make_event_loop: unknown loop kind");
+}
+
+Result<void> check_watch_args(int fd, const Callback& cb, const char* what) {
+    if (!cb) return error(EINVAL, std::string(what) + ": empty callback");
+    if (::fcntl(fd, F_GETFD) < 0) return sys_error(std::string(what) + ": fd " + std::to_string(fd));
+    return {};
 }
 
 }  // namespace svinit::core

@@ -225,9 +225,7 @@ Result<WatchId> UringLoop::watch_writable(int fd, Callback cb) {
 }
 
 Result<WatchId> UringLoop::add_watch(int fd, unsigned poll_mask, const char* what, Callback cb) {
-    if (!cb) return error(EINVAL, std::string(what) + ": empty callback");
-    if (::fcntl(fd, F_GETFD) < 0)
-        return sys_error(std::string(what) + ": fd " + std::to_string(fd));
+    if (auto ok = check_watch_args(fd, cb, what); !ok) return std::unexpected(ok.error());
     const std::uint64_t id = next_id_++;
     watches_.emplace(WatchId{id}, std::make_shared<Watch>(Watch{fd, poll_mask, std::move(cb)}));
     perform({OpKind::ArmPoll, id});
