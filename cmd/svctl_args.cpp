@@ -25,6 +25,8 @@ constexpr std::string_view kSvctlUsage =
     "  wait up|down [--timeout S] SERVICE... block until every SERVICE is up / down\n"
     "  shutdown                              stop everything, as SIGTERM to svinit does\n"
     "  check                                 exit 0 when every normally-up service runs\n"
+    "  setuser USER COMMAND [ARG...]         run COMMAND as USER (first argument only;\n"
+    "                                        see 'svctl setuser --help')\n"
     "\n"
     "Options:\n"
     "  --socket PATH   svinit's control socket (default $SVINIT_SOCKET, else\n"
@@ -33,7 +35,8 @@ constexpr std::string_view kSvctlUsage =
     "  -h, --help      print this help; --version prints the version\n"
     "\n"
     "Exit status: 0 ok, 1 failed or timed out, 2 usage, 3 cannot reach svinit,\n"
-    "4 permission denied, 5 unknown service. Invoked as `sv`, svctl speaks runit's sv.\n";
+    "4 permission denied, 5 unknown service. Invoked as `sv`, svctl speaks runit's sv;\n"
+    "as `setuser`, it is `svctl setuser`.\n";
 
 constexpr std::string_view kSvUsage = "usage: sv [-v] [-w sec] command service ...\n";
 

@@ -1,5 +1,6 @@
 // svctl: argv, the socket, the terminal and exit codes. Invoked as `sv` (a symlink) it
-// speaks runit's sv. The work is done in svctl_run.cpp and svctl_sv.cpp.
+// speaks runit's sv; as `setuser`, it is `svctl setuser`. The work is done in svctl_run.cpp,
+// svctl_sv.cpp and svctl_setuser.cpp.
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include "cmd/svctl_args.h"
 #include "cmd/svctl_client.h"
 #include "cmd/svctl_run.h"
+#include "cmd/svctl_setuser.h"
 #include "cmd/svctl_sv.h"
 
 namespace {
@@ -67,7 +69,23 @@ int sv_main(std::span<const std::string_view> args) {
     return cmd::run_sv(*parsed, make_context(client));
 }
 
+int setuser_main(std::span<const std::string_view> args) {
+    auto parsed = cmd::parse_setuser_args(args);
+    if (!parsed) {
+        print_line(stderr, "setuser: " + parsed.error().message());
+        print(stderr, "Try 'setuser --help'.\n");
+        return cmd::kExitUsage;
+    }
+    if (parsed->help) {
+        print(stdout, cmd::setuser_usage());
+        return cmd::kExitOk;
+    }
+    return cmd::run_setuser(*parsed, [](std::string_view line) { print_line(stderr, line); });
+}
+
 int svctl_main(std::span<const std::string_view> args) {
+    // Before svctl's own options: everything after USER belongs to the command.
+    if (!args.empty() && args.front() == "setuser") return setuser_main(args.subspan(1));
     auto parsed = cmd::parse_svctl_args(args, env("SVINIT_SOCKET"));
     if (!parsed) {
         print_line(stderr, "svctl: " + parsed.error().message());
@@ -93,5 +111,6 @@ int svctl_main(std::span<const std::string_view> args) {
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
     if (argc > 0 && cmd::invoked_as_sv(argv[0])) return sv_main(args);
+    if (argc > 0 && cmd::invoked_as_setuser(argv[0])) return setuser_main(args);
     return svctl_main(args);
 }

@@ -1,0 +1,116 @@
+#include "cmd/svctl_setuser.h"
+
+#include <fmt/format.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/become_user.h"
+
+namespace svinit::cmd {
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: setuser USER COMMAND [ARG...]\n"
+    "       svctl setuser USER COMMAND [ARG...]\n"
+    "\n"
+    "Runs COMMAND as USER (a name, or a numeric uid in the passwd database): initgroups,\n"
+    "setgid, setuid, then USER, HOME, UID and LOGNAME are set from the passwd entry and\n"
+    "COMMAND is executed (searched in PATH). Needs root.\n"
+    "\n"
+    "Exit status: COMMAND's; 1 no such user or the switch failed, 2 usage,\n"
+    "126 COMMAND cannot be executed, 127 COMMAND not found.\n";
+
+// execvp reports EACCES when any PATH directory was not searchable, even if COMMAND is in
+// none of them. Like a shell, call that "not found" unless some PATH entry has the file.
+bool found_in_path(const std::string& command) {
+    if (command.find('/') != std::string::npos) return true;
+    const char* path = ::getenv("PATH");
+    std::string_view dirs = path != nullptr ? path : "/bin:/usr/bin";  // execvp's default
+    for (;;) {
+        const auto colon = dirs.find(':');
+        std::string dir(dirs.substr(0, colon));
+        if (dir.empty()) dir = ".";
+        struct stat st {};
+        if (::stat((dir + "/" + command).c_str(), &st) == 0) return true;
+        if (colon == std::string_view::npos) return false;
+        dirs.remove_prefix(colon + 1);
+    }
+}
+
+}  // namespace
+
+core::Result<SetuserArgs> parse_setuser_args(std::span<const std::string_view> args) {
+    SetuserArgs parsed;
+    std::size_t i = 0;
+    if (i < args.size() && (args[i] == "-h" || args[i] == "--help")) {
+        parsed.help = true;
+        return parsed;
+    }
+    if (i < args.size() && args[i] == "--") {
+        ++i;
+    } else if (i < args.size() && args[i].starts_with("-") && args[i] != "-") {
+        return core::error(0, fmt::format("unknown option '{}'", args[i]));
+    }
+    if (i >= args.size()) return core::error(0, "missing user");
+    if (args[i].empty()) return core::error(0, "empty user name");
+    parsed.user = std::string(args[i++]);
+    if (i >= args.size()) return core::error(0, "missing command");
+    parsed.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+    return parsed;
+}
+
+std::string_view setuser_usage() {
+    return kUsage;
+}
+
+bool invoked_as_setuser(std::string_view argv0) {
+    auto slash = argv0.rfind('/');
+    if (slash != std::string_view::npos) argv0.remove_prefix(slash + 1);
+    return argv0 == "setuser";
+}
+
+int run_setuser(const SetuserArgs& args, const std::function<void(std::string_view)>& err) {
+    auto found = core::lookup_user(args.user);
+    if (!found) {
+        err("setuser: " + found.error().message());
+        return kSetuserFailed;
+    }
+    if (!*found) {
+        err(fmt::format("setuser: no user named '{}'", args.user));
+        return kSetuserFailed;
+    }
+    const core::UserInfo& user = **found;
+    if (auto ok = core::become_user(user); !ok) {
+        err(fmt::format("setuser: cannot become {}: {}", user.name, ok.error().message()));
+        return kSetuserFailed;
+    }
+    // my_init's setuser sets USER, HOME and UID; LOGNAME too, since login(1) sets both names.
+    const std::string uid = std::to_string(user.uid);
+    for (const auto& [name, value] :
+         {std::pair<const char*, const std::string*>{"USER", &user.name},
+          {"LOGNAME", &user.name},
+          {"HOME", &user.home},
+          {"UID", &uid}}) {
+        if (::setenv(name, value->c_str(), 1) != 0) {
+            err(fmt::format("setuser: setenv {}: {}", name, std::strerror(errno)));
+            return kSetuserFailed;
+        }
+    }
+    std::vector<char*> argv;
+    argv.reserve(args.command.size() + 1);
+    for (const std::string& arg : args.command) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    int exec_errno = errno;
+    if (exec_errno == EACCES && !found_in_path(args.command.front())) exec_errno = ENOENT;
+    err(fmt::format("setuser: cannot execute '{}': {}", args.command.front(),
+                    std::strerror(exec_errno)));
+    return exec_errno == ENOENT ? kSetuserNotFound : kSetuserCannotExec;
+}
+
+}  // namespace svinit::cmd
