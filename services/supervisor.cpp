@@ -55,8 +55,10 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
 
 void Supervisor::add(ServiceSpec spec) {
     std::string name = spec.name;
-    auto service = Service::create({loop_, reaper_}, std::move(spec), defaults_,
-                                   [this] { on_service_change(); });
+    auto service = Service::create({loop_, reaper_}, std::move(spec), defaults_, [this, name] {
+        notify_observers(name);
+        on_service_change();
+    });
     if (!service) {
         spdlog::error("{}: {}", name, service.error().message());
         return;
@@ -65,6 +67,7 @@ void Supervisor::add(ServiceSpec spec) {
     services_.emplace(name, std::move(*service));
     spdlog::debug("{}: supervising {}", name, s.spec().main.dir.string());
     s.start();
+    notify_observers(name);  // a normally-down service has no state change to report
 }
 
 void Supervisor::retire(std::unique_ptr<Service> service) {
@@ -78,9 +81,11 @@ void Supervisor::retire(std::unique_ptr<Service> service) {
             ++it;
         }
     }
+    std::string name = service->spec().name;
     service->retire();
     retired_.push_back(std::move(service));
     for (auto& done : orphaned) done(false);
+    notify_observers(name);
     on_service_change();
 }
 
@@ -145,7 +150,9 @@ std::optional<ServiceStatus> Supervisor::status(std::string_view name) const {
 core::Result<void> Supervisor::command(std::string_view name, Command command) {
     auto it = services_.find(name);
     if (it == services_.end()) return core::error(ENOENT, std::string(name) + ": no such service");
-    return it->second->command(command);
+    auto done = it->second->command(command);
+    notify_observers(name);  // want or paused may have changed without a state change
+    return done;
 }
 
 bool Supervisor::reached(const Service& service, WaitTarget target) const {
@@ -174,6 +181,18 @@ WaitId Supervisor::wait(std::string_view name, WaitTarget target,
 }
 
 void Supervisor::cancel_wait(WaitId id) { waiters_.erase(static_cast<std::uint64_t>(id)); }
+
+ObserverId Supervisor::observe(ChangeObserver observer) {
+    auto id = next_observer_id_++;
+    observers_.emplace(id, std::move(observer));
+    return ObserverId{id};
+}
+
+void Supervisor::unobserve(ObserverId id) { observers_.erase(static_cast<std::uint64_t>(id)); }
+
+void Supervisor::notify_observers(std::string_view name) {
+    for (const auto& [id, observer] : observers_) observer(name);
+}
 
 void Supervisor::wake_waiters() {
     std::vector<std::function<void(bool)>> ready;

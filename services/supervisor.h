@@ -39,6 +39,8 @@ public:
     WaitId wait(std::string_view name, WaitTarget target,
                 std::function<void(bool reached)> done) override;
     void cancel_wait(WaitId id) override;
+    ObserverId observe(ChangeObserver observer) override;
+    void unobserve(ObserverId id) override;
     void shutdown() override;
     bool check() const override;
 
@@ -52,6 +54,7 @@ private:
     void add(ServiceSpec spec);
     void retire(std::unique_ptr<Service> service);
     void on_service_change();
+    void notify_observers(std::string_view name);
     void wake_waiters();
     void collect_retired();
     bool reached(const Service& service, WaitTarget target) const;
@@ -59,6 +62,9 @@ private:
     core::EventLoop& loop_;
     core::ChildReaper& reaper_;
     Policy defaults_;
+    // Before the services, so it outlives any callback of theirs.
+    std::map<std::uint64_t, ChangeObserver> observers_;
+    std::uint64_t next_observer_id_ = 1;
     std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
     std::vector<std::unique_ptr<Service>> retired_;  // being stopped for good
     std::unordered_map<std::uint64_t, Waiter> waiters_;

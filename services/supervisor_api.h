@@ -49,6 +49,14 @@ enum class WaitTarget { Up, Down };
 
 enum class WaitId : std::uint64_t {};
 
+enum class ObserverId : std::uint64_t {};
+
+// Told the name of a service whose status may have changed: a state change of run or the
+// logger, a command (which may change only want or paused), or the service being added or
+// removed. May be called from deep inside the supervisor's callbacks, so an observer only
+// takes note; it must not call back into the supervisor from there.
+using ChangeObserver = std::function<void(std::string_view name)>;
+
 class SupervisorApi {
 public:
     virtual ~SupervisorApi() = default;
@@ -72,6 +80,11 @@ public:
     virtual WaitId wait(std::string_view name, WaitTarget target,
                         std::function<void(bool reached)> done) = 0;
     virtual void cancel_wait(WaitId id) = 0;
+
+    // Calls observer on every possible change of a service's status until unobserve().
+    // An implementation whose statuses never change (a test double) need not override.
+    virtual ObserverId observe(ChangeObserver /*observer*/) { return ObserverId{0}; }
+    virtual void unobserve(ObserverId /*id*/) {}
 
     // The same orderly stop as SIGTERM to svinit.
     virtual void shutdown() = 0;
