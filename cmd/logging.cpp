@@ -33,10 +33,11 @@ public:
 
 }  // namespace
 
-void setup_logging(spdlog::level::level_enum level) {
+void setup_logging(spdlog::level::level_enum level, LogStyle style) {
     auto logger = spdlog::stderr_logger_st("svinit");
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<SeverityFlag>('*').set_pattern("svinit: %*%v");
+    formatter->add_flag<SeverityFlag>('*').set_pattern(style == LogStyle::MyInit ? "*** %v"
+                                                                                 : "svinit: %*%v");
     logger->set_formatter(std::move(formatter));
     logger->set_level(level);
     // Every line goes out at once: PID 1's stderr is usually a pipe to a log collector.

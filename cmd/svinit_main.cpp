@@ -1,12 +1,9 @@
 // svinit: argv, logging, wiring of the layers, exit codes. The work is done in
 // core/, services/, config/ and control/.
 
-#include <grp.h>
-
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
-#include <set>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -14,19 +11,14 @@
 
 #include "cmd/logging.h"
 #include "cmd/svinit_options.h"
-#include "config/dir_watcher.h"
-#include "config/runit_dir.h"
-#include "control/server.h"
-#include "core/event_loop.h"
-#include "core/signal_fd.h"
-#include "services/init.h"
+#include "cmd/my_init.h"
+#include "cmd/svinit_run.h"
 
 namespace {
 
 using namespace svinit;
 
 constexpr int kExitUsage = 2;
-constexpr int kExitInternal = 1;
 
 void usage_error(const std::string& message) {
     std::fprintf(stderr, "svinit: %s\n\n%.*s", message.c_str(),
@@ -47,30 +39,6 @@ std::vector<std::filesystem::path> service_dirs(const cmd::SvinitOptions& option
     return dirs;
 }
 
-std::optional<gid_t> group_id(const std::string& group) {
-    gid_t gid = 0;
-    auto [end, ec] = std::from_chars(group.data(), group.data() + group.size(), gid);
-    if (ec == std::errc() && end == group.data() + group.size()) return gid;
-    if (const struct group* entry = ::getgrnam(group.c_str())) return entry->gr_gid;
-    return std::nullopt;
-}
-
-// Reads the service directories, reporting each problem once rather than at every scan.
-services::ServiceLoader make_loader(std::vector<std::filesystem::path> dirs) {
-    auto reported = std::make_shared<std::set<std::string>>();
-    return [dirs = std::move(dirs), reported] {
-        auto result = config::scan_service_dirs(dirs);
-        std::set<std::string> now;
-        for (const auto& diagnostic : result.diagnostics) {
-            auto text = diagnostic.describe();
-            if (!reported->contains(text)) spdlog::warn("{}", text);
-            now.insert(std::move(text));
-        }
-        *reported = std::move(now);
-        return std::move(result.services);
-    };
-}
-
 services::Policy service_policy(const cmd::SvinitOptions& options) {
     services::Policy policy;
     policy.stop_timeout = options.stop_timeout;
@@ -80,64 +48,19 @@ services::Policy service_policy(const cmd::SvinitOptions& options) {
     return policy;
 }
 
-int run(const cmd::SvinitOptions& options, std::vector<std::filesystem::path> dirs,
-        std::optional<gid_t> control_group) {
-    // Block signals first: from here on they wait in the signalfd, none is lost.
-    auto signals = core::SignalFd::open(core::catchable_signals());
-    if (!signals) {
-        spdlog::error("{}", signals.error().message());
-        return kExitInternal;
-    }
-    auto choice = core::make_event_loop(options.event_loop);
-    if (!choice) {
-        spdlog::error("event loop: {}", choice.error().message());
-        return kExitInternal;
-    }
-    spdlog::info("event loop: {}", choice->reason);
-    core::EventLoop& loop = *choice->loop;
-
-    bool supervise = !dirs.empty();
-    services::Init init(loop, *signals,
-                        {options.command, options.signal_group, options.kill_all_on_exit,
-                         options.kill_grace, supervise, service_policy(options)},
-                        make_loader(dirs));
-
-    std::unique_ptr<config::ServiceDirWatcher> watcher;
-    std::unique_ptr<control::ControlServer> server;
-    if (supervise) {
-        // Watch before the first scan, so no change falls between the two.
-        auto watching = config::ServiceDirWatcher::create(loop, dirs, [&init] { init.reload(); });
-        if (watching) {
-            watcher = std::move(*watching);
-        } else {
-            spdlog::warn("service directories will not be watched: {}",
-                         watching.error().message());
-        }
-        server = std::make_unique<control::ControlServer>(
-            loop, *init.supervisor(), control::ServerOptions{options.control_socket, control_group});
-        if (auto started = server->start(); !started) {
-            // PID 1 goes on without its control socket rather than take the services down.
-            spdlog::error("control socket {}: {}", options.control_socket,
-                          started.error().message());
-            server.reset();
-        }
-    }
-
-    if (auto started = init.start(); !started) {
-        spdlog::error("{}", started.error().message);
-        return started.error().exit_code;
-    }
-    if (auto ran = loop.run(); !ran) {
-        spdlog::critical("event loop failed: {}", ran.error().message());
-        return kExitInternal;
-    }
-    return init.exit_code();
+bool invoked_as_my_init(std::string_view argv0) {
+    auto slash = argv0.rfind('/');
+    return (slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1)) == "my_init";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
+    if (argc > 0 && invoked_as_my_init(argv[0])) return cmd::my_init_main(args);
+    if (!args.empty() && args.front() == "--my-init") {
+        return cmd::my_init_main(std::span(args).subspan(1));
+    }
     auto options = cmd::parse_svinit_options(args);
     if (!options) {
         usage_error(options.error().message());
@@ -159,12 +82,20 @@ int main(int argc, char** argv) {
     }
     std::optional<gid_t> control_group;
     if (!options->control_group.empty()) {
-        control_group = group_id(options->control_group);
+        control_group = cmd::group_id(options->control_group);
         if (!control_group) {
             usage_error("--control-group: no group named '" + options->control_group + "'");
             return kExitUsage;
         }
     }
     cmd::setup_logging(options->log_level);
-    return run(*options, std::move(dirs), control_group);
+    cmd::RunPlan plan;
+    plan.event_loop = options->event_loop;
+    plan.service_dirs = std::move(dirs);
+    plan.control_socket = options->control_socket;
+    plan.control_group = control_group;
+    plan.supervise_dir = options->supervise_dir;
+    plan.init = {options->command, options->signal_group, options->kill_all_on_exit,
+                 options->kill_grace, false, service_policy(*options), {}};
+    return cmd::run_init(std::move(plan));
 }

@@ -96,6 +96,9 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
         } else if (flag.name == "--no-kill-all-on-exit") {
             if (auto ok = takes_no_value(); !ok) return std::unexpected(ok.error());
             options.kill_all_on_exit = false;
+        } else if (flag.name == "--no-supervise-dir") {
+            if (auto ok = takes_no_value(); !ok) return std::unexpected(ok.error());
+            options.supervise_dir = false;
         } else if (flag.name == "--quiet" || flag.name == "-q") {
             if (auto ok = takes_no_value(); !ok) return std::unexpected(ok.error());
             options.log_level = spdlog::level::warn;
@@ -137,6 +140,8 @@ options:
   --control-socket PATH             svctl's socket (default
                                     /run/svinit/control.sock)
   --control-group GROUP             also let GROUP use the control socket
+  --no-supervise-dir                do not keep runit's NAME/supervise/
+                                    directories (for runit's own sv)
   --stop-timeout SECONDS            TERM to KILL for a service (default 10)
   --finish-timeout SECONDS          time limit of ./finish (default 5)
   --healthy-run SECONDS             a run this long restarts at once (default 1)

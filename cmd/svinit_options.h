@@ -26,6 +26,7 @@ struct SvinitOptions {
     std::vector<std::string> service_dirs;
     std::string control_socket = "/run/svinit/control.sock";
     std::string control_group;  // name or number; empty: root and the owner only
+    bool supervise_dir = true;  // keep runit's NAME/supervise/ for runit's sv (--no-supervise-dir)
     core::Duration stop_timeout = std::chrono::seconds(10);
     core::Duration finish_timeout = std::chrono::seconds(5);
     core::Duration backoff_min = std::chrono::milliseconds(100);
