@@ -372,3 +372,66 @@ TEST_CASE("my_init: invoked as my_init, svinit takes my_init's command line", "[
     CHECK(my_init.wait(15s) == 4);
     CHECK(my_init.stderr_text().find("Running") == std::string::npos);
 }
+
+TEST_CASE("my_init: --enable-insecure-key runs enable_insecure_key first, or says it is missing",
+          "[my_init][flags]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    MyInitRoot root(harness);
+    root.script("/etc/my_init.d/10_startup", root.report("startup"));
+
+    const bool present = GENERATE(true, false);
+    INFO("enable_insecure_key present: " << present);
+    if (present) {
+        std::filesystem::create_directories(root.path("/usr/sbin"));
+        root.script("/usr/sbin/enable_insecure_key", root.report("key"));
+    }
+    root.start({"--enable-insecure-key", "--skip-runit"}, {"true"});
+    if (present) CHECK(root.next_event() == "key");
+    CHECK(root.next_event() == "startup");
+    CHECK(root.svinit().wait(15s) == 0);
+    const bool said_missing = root.svinit().stderr_text().find(
+                                  root.path("/usr/sbin/enable_insecure_key") + " does not exist") !=
+                              std::string::npos;
+    CHECK(said_missing == !present);
+}
+
+TEST_CASE("my_init: a shutdown script that hangs is stopped after KILL_PROCESS_TIMEOUT",
+          "[my_init][shutdown]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    MyInitRoot root(harness);
+    root.script("/etc/my_init.pre_shutdown.d/10_hang", root.report("hang") + "\nexec sleep 100000");
+    root.script("/etc/my_init.pre_shutdown.d/20_next", root.report("next"));
+
+    ::setenv("KILL_PROCESS_TIMEOUT", "0.5", 1);
+    root.start({"--skip-runit"}, {"true"});
+    ::unsetenv("KILL_PROCESS_TIMEOUT");
+    CHECK(root.next_event() == "hang");
+    CHECK(root.next_event() == "next");
+    CHECK(root.svinit().wait(15s) == 0);
+    CHECK(root.svinit().stderr_text().find("10_hang still running after its time limit") !=
+          std::string::npos);
+}
+
+TEST_CASE("my_init: after a startup script, HOME is what the directory says (my_init's quirk)",
+          "[my_init][env]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    MyInitRoot root(harness);
+    const std::string home_file = root.path("/etc/container_environment/HOME");
+    root.script("/etc/my_init.d/10_first", root.report("first HOME=$HOME"));
+    root.script("/etc/my_init.d/20_second",
+                root.report("second HOME=$HOME") + "\nprintf /root > '" + home_file + "'");
+    root.script("/etc/my_init.d/30_third", root.report("third HOME=$HOME"));
+
+    ::setenv("HOME", "/home/test", 1);
+    root.start({"--skip-runit"}, {"true"});
+    CHECK(root.next_event() == "first HOME=/home/test");  // the environment svinit was given
+    CHECK(root.next_event() == "second HOME=");            // cleared and re-read: no HOME file
+    CHECK(root.next_event() == "third HOME=/root");        // the file images write to keep it
+    CHECK(root.svinit().wait(15s) == 0);
+}
