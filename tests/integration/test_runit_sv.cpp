@@ -15,6 +15,7 @@
 #include <functional>
 #include <regex>
 
+#include "support/regex.h"
 #include "support/services.h"
 
 using namespace svinit::test;
@@ -41,20 +42,6 @@ CommandResult runit_sv(const std::vector<std::string>& args) {
     std::vector<std::string> argv{kRunitSv};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv, 30s);
-}
-
-std::string regex_escape(std::string_view text) {
-    static const std::string special = R"(\^$.|?*+()[]{}/)";
-    std::string escaped;
-    for (const char c : text) {
-        if (special.find(c) != std::string::npos) escaped += '\\';
-        escaped += c;
-    }
-    return escaped;
-}
-
-bool matches(const std::string& line, const std::string& pattern) {
-    return std::regex_match(line, std::regex(pattern));
 }
 
 // supervise/status decoded: what sv decides on.

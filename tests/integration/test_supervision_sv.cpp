@@ -4,26 +4,13 @@
 #include <catch2/catch.hpp>
 #include <regex>
 
+#include "support/regex.h"
 #include "support/services.h"
 
 using namespace svinit::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string regex_escape(std::string_view text) {
-    static const std::string special = R"(\^$.|?*+()[]{}/)";
-    std::string escaped;
-    for (const char c : text) {
-        if (special.find(c) != std::string::npos) escaped += '\\';
-        escaped += c;
-    }
-    return escaped;
-}
-
-bool matches(const std::string& line, const std::string& pattern) {
-    return std::regex_match(line, std::regex(pattern));
-}
 
 }  // namespace
 
