@@ -435,3 +435,46 @@ TEST_CASE("my_init: after a startup script, HOME is what the directory says (my_
     CHECK(root.next_event() == "third HOME=/root");        // the file images write to keep it
     CHECK(root.svinit().wait(15s) == 0);
 }
+
+TEST_CASE("my_init: SIGTERM during start-up stops the running script and starts nothing",
+          "[my_init][startup]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    MyInitRoot root(harness);
+    root.script("/etc/my_init.d/10_slow",
+                "trap '" + root.report("10_slow got TERM") + "; exit 1' TERM\n" +
+                    root.report("10_slow") + "\nwhile :; do sleep 0.1; done");
+    root.script("/etc/my_init.d/20_never", root.report("20_never"));
+    root.script("/etc/my_init.pre_shutdown.d/10_pre", root.report("pre"));
+    root.service("web", root.report("web") + "\nexec sleep 100000");
+
+    root.start({}, {"sh", "-c", root.report("main")});
+    CHECK(root.next_event() == "10_slow");
+    root.signal(SIGTERM);
+    CHECK(root.next_event() == "10_slow got TERM");
+    CHECK(root.svinit().wait(15s) == 2);
+    // No later script, no service, no main command, and no shutdown scripts for a boot that
+    // never finished (as my_init).
+    CHECK_FALSE(root.events().read_line(0ms).has_value());
+    const std::string& log = root.svinit().stderr_text();
+    INFO(log);
+    CHECK(log.find("*** Init system aborted.") != std::string::npos);
+    CHECK(log.find("failed with status") == std::string::npos);
+}
+
+TEST_CASE("my_init: a main command that does not exist exits 127 after start-up",
+          "[my_init][exit]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    MyInitRoot root(harness);
+    root.script("/etc/my_init.d/10_startup", root.report("startup"));
+    root.service("web", root.report("web") + "\nexec sleep 100000");
+
+    root.start({}, {"svinit-test-no-such-command"});
+    CHECK(root.next_event() == "startup");
+    CHECK(root.svinit().wait(15s) == 127);
+    CHECK_FALSE(root.events().read_line(0ms).has_value());  // no service was started
+    CHECK(root.svinit().stderr_text().find("svinit-test-no-such-command") != std::string::npos);
+}
