@@ -13,6 +13,7 @@
 #include "control/runit_supervise.h"
 #include "control/server.h"
 #include "core/signal_fd.h"
+#include "core/spawn.h"
 
 namespace svinit::cmd {
 namespace {
@@ -51,6 +52,11 @@ int run_init(RunPlan plan) {
     if (!signals) {
         spdlog::error("{}", signals.error().message());
         return kExitInternal;
+    }
+    if (auto limit = core::raise_fd_limit(); limit) {
+        spdlog::debug("open file limit: {}", *limit);
+    } else {
+        spdlog::warn("{}; staying within the open file limit given", limit.error().message());
     }
     auto choice = core::make_event_loop(plan.event_loop);
     if (!choice) {

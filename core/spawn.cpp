@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include "core/pidfd.h"
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 
 #include <cstdint>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -55,6 +57,9 @@ bool redirect(int from, int to) {
     return ::dup2(from, to) >= 0;
 }
 
+// The soft fd limit children get, when raise_fd_limit() changed ours.
+std::optional<struct rlimit> g_child_fd_limit;
+
 // Runs in the child between clone and exec: async-signal-safe calls only.
 [[noreturn]] void child_main(const SpawnOptions& options, char* const* argv, char* const* envp,
                              int report_fd) {
@@ -79,6 +84,8 @@ bool redirect(int from, int to) {
     sigset_t empty;
     sigemptyset(&empty);
     if (::sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) child_fail(report_fd, SpawnStage::Signals);
+    // Lowering a soft limit cannot fail; were it to, the child keeps svinit's.
+    if (g_child_fd_limit) ::setrlimit(RLIMIT_NOFILE, &*g_child_fd_limit);
     ::execve(options.path.c_str(), argv, envp);
     child_fail(report_fd, SpawnStage::Exec);
 }
@@ -186,6 +193,17 @@ Result<std::string> resolve_command(std::string_view name, std::string_view path
     }
     if (found_unrunnable) return error(EACCES, fmt::format("{}: found in PATH but not executable", name));
     return error(ENOENT, fmt::format("{}: not found in PATH", name));
+}
+
+Result<unsigned long> raise_fd_limit() {
+    struct rlimit limit {};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return sys_error("getrlimit(RLIMIT_NOFILE)");
+    if (limit.rlim_cur >= limit.rlim_max) return static_cast<unsigned long>(limit.rlim_cur);
+    struct rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) != 0) return sys_error("setrlimit(RLIMIT_NOFILE)");
+    g_child_fd_limit = limit;
+    return static_cast<unsigned long>(raised.rlim_cur);
 }
 
 }  // namespace svinit::core

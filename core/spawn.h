@@ -49,6 +49,12 @@ struct Child {
 
 Result<Child> spawn(const SpawnOptions& options);
 
+// A supervisor holds several fds per service (pidfds, log pipes, runit's supervise/ FIFOs),
+// so svinit raises its own soft RLIMIT_NOFILE to the hard limit, as systemd does. Children
+// still start with the soft limit svinit was given (programs using select() need it below
+// 1024). Returns the new soft limit; call once, before the first spawn.
+Result<unsigned long> raise_fd_limit();
+
 // Reads the child's failure report without blocking. Call it once the child has
 // exited (its write end is then closed): nullopt means exec succeeded.
 std::optional<SpawnFailure> read_spawn_failure(const UniqueFd& report);

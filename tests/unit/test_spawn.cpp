@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,4 +213,24 @@ TEST_CASE("signals reach a tracked child through its pidfd", "[spawn][reaper]") 
     REQUIRE((*loop)->run());
     REQUIRE(seen);
     CHECK(seen->status == ExitStatus::signaled(SIGUSR1));
+}
+
+TEST_CASE("svinit raises its own fd limit; children keep the one it was given", "[spawn]") {
+    struct rlimit limit {};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+    if (limit.rlim_max <= 512) {
+        WARN("the hard fd limit is too low to see a difference; not tested");
+        return;
+    }
+    struct rlimit lowered = limit;
+    lowered.rlim_cur = 512;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+
+    auto raised = raise_fd_limit();
+    REQUIRE(raised);
+    CHECK(*raised == limit.rlim_max);
+    struct rlimit now {};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &now) == 0);
+    CHECK(now.rlim_cur == limit.rlim_max);
+    CHECK(output_of(shell("ulimit -n")) == "512\n");
 }
