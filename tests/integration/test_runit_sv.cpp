@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -63,8 +64,9 @@ std::optional<RunitStatus> read_status(const std::string& supervise) {
     unsigned char bytes[20];
     if (!file.read(reinterpret_cast<char*>(bytes), sizeof bytes)) return std::nullopt;
     RunitStatus s;
-    s.pid = static_cast<pid_t>(bytes[12] | (bytes[13] << 8) | (bytes[14] << 16) |
-                               (static_cast<unsigned>(bytes[15]) << 24));
+    std::uint32_t pid = 0;
+    for (int i = 3; i >= 0; --i) pid = (pid << 8) | bytes[12 + i];  // little-endian
+    s.pid = static_cast<pid_t>(pid);
     s.paused = bytes[16] != 0;
     s.want = static_cast<char>(bytes[17]);
     s.got_term = bytes[18] != 0;
