@@ -126,6 +126,18 @@ void ControlServer::on_stall_check(std::uint64_t id) {
     settle(id);  // re-arms the timer while output is still pending
 }
 
+void ControlServer::on_idle_check(std::uint64_t id) {
+    Client* c = find(id);
+    if (c == nullptr) return;
+    c->idle_timer.reset();
+    if (!c->wait && c->conn.pending_output() == 0 && c->requests == c->idle_mark) {
+        spdlog::debug("control: client {} idle for {} ms; closing", describe(c->peer),
+                      options_.idle_timeout.count());
+        c->dead = true;
+    }
+    settle(id);  // re-arms the timer while it stays idle
+}
+
 // Takes complete lines in order, one request at a time, while nothing holds them back.
 void ControlServer::process_input(Client& c) {
     const auto too_large = [&] {
@@ -152,6 +164,7 @@ void ControlServer::process_input(Client& c) {
 
 void ControlServer::handle_line(Client& c, const std::string& line) {
     if (blank(line)) return;
+    ++c.requests;
     auto request = decode_request(line);
     if (!request) {
         spdlog::info("control: client {}: {}; closing", describe(c.peer), request.error().context);
@@ -240,18 +253,34 @@ void ControlServer::settle(std::uint64_t id) {
         loop_.unwatch(*c->write_watch);
         c->write_watch.reset();
     }
-    if (want_write && !c->stall_timer) {
-        c->stall_mark = c->conn.bytes_written();
-        auto t = loop_.add_timer(options_.write_stall_timeout, false,
-                                 [this, id] { on_stall_check(id); });
-        if (t) c->stall_timer = *t;
-    } else if (!want_write && c->stall_timer) {
-        loop_.cancel_timer(*c->stall_timer);
-        c->stall_timer.reset();
-    }
+    arm_timers(*c, want_write);
     if (failed) {
         spdlog::error("control: client {}: cannot watch its socket; closing", describe(c->peer));
         close_client(id);
+    }
+}
+
+// The write-stall timer while answers wait to be read; the idle timer while nothing does
+// (no answer, no wait). Each exists only while its condition holds.
+void ControlServer::arm_timers(Client& c, bool want_write) {
+    const std::uint64_t id = c.id;
+    if (want_write && !c.stall_timer) {
+        c.stall_mark = c.conn.bytes_written();
+        auto t = loop_.add_timer(options_.write_stall_timeout, false,
+                                 [this, id] { on_stall_check(id); });
+        if (t) c.stall_timer = *t;
+    } else if (!want_write && c.stall_timer) {
+        loop_.cancel_timer(*c.stall_timer);
+        c.stall_timer.reset();
+    }
+    const bool idle = !want_write && !c.wait && !c.closing;
+    if (idle && !c.idle_timer) {
+        c.idle_mark = c.requests;
+        auto t = loop_.add_timer(options_.idle_timeout, false, [this, id] { on_idle_check(id); });
+        if (t) c.idle_timer = *t;
+    } else if (!idle && c.idle_timer) {
+        loop_.cancel_timer(*c.idle_timer);
+        c.idle_timer.reset();
     }
 }
 
@@ -262,6 +291,7 @@ void ControlServer::close_client(std::uint64_t id) {
     if (c.read_watch) loop_.unwatch(*c.read_watch);
     if (c.write_watch) loop_.unwatch(*c.write_watch);
     if (c.stall_timer) loop_.cancel_timer(*c.stall_timer);
+    if (c.idle_timer) loop_.cancel_timer(*c.idle_timer);
     c.wait.reset();      // cancels its supervisor waits and timers
     clients_.erase(it);  // closes the socket, after the watches on it are gone
     if (!accept_retry_timer_ && clients_.size() < kMaxConnections) set_accepting(true);

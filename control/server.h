@@ -16,7 +16,10 @@
 //    pending, or more than kOutputHighWater bytes of answers are unread, further input
 //    is left unread (at most kMaxRequestBytes + 1 bytes are buffered);
 //  - an answer over kMaxResponseBytes becomes a too_large error; a client that reads
-//    nothing of its answers for kWriteStallTimeout is dropped.
+//    nothing of its answers for kWriteStallTimeout is dropped;
+//  - a client with no wait pending and no answer unread that completes no request for
+//    kIdleTimeout is closed, so idle clients cannot hold every slot (bytes of an unfinished
+//    line do not count as activity).
 // A client that hangs up mid-wait has its wait cancelled. The server never throws out
 // of a loop callback.
 
@@ -45,11 +48,13 @@ inline constexpr std::size_t kMaxConnections = 64;
 inline constexpr int kListenBacklog = 128;
 inline constexpr std::size_t kOutputHighWater = 256 * 1024;
 inline constexpr std::chrono::seconds kWriteStallTimeout{30};
+inline constexpr std::chrono::seconds kIdleTimeout{60};
 
 struct ServerOptions {
     std::string path = kDefaultSocketPath;  // --control-socket
     std::optional<gid_t> group;             // --control-group: 0660 and this group may connect
     std::chrono::milliseconds write_stall_timeout = kWriteStallTimeout;  // shorter in tests
+    std::chrono::milliseconds idle_timeout = kIdleTimeout;                // shorter in tests
 };
 
 class ControlServer {
@@ -78,6 +83,8 @@ private:
     void on_writable(std::uint64_t id);
     void on_wait_done(std::uint64_t id);
     void on_stall_check(std::uint64_t id);
+    void on_idle_check(std::uint64_t id);
+    void arm_timers(Client& client, bool want_write);
     void process_input(Client& client);
     void handle_line(Client& client, const std::string& line);
     void reply(Client& client, const Response& response);

@@ -24,6 +24,9 @@ struct ControlServer::Client {
     std::optional<core::WatchId> write_watch;
     std::optional<core::TimerId> stall_timer;
     std::uint64_t stall_mark = 0;  // bytes_written when the stall timer was armed
+    std::optional<core::TimerId> idle_timer;
+    std::uint64_t requests = 0;    // complete request lines taken
+    std::uint64_t idle_mark = 0;   // requests when the idle timer was armed
     std::unique_ptr<WaitRequest> wait;
     bool eof = false;      // the peer will send nothing more
     bool hung_up = false;  // ... and will read nothing more either

@@ -831,3 +831,36 @@ TEST_CASE("peers are checked with SO_PEERCRED", "[control]") {
         CHECK(decoded(answer).error == ErrorCode::PermissionDenied);
     }
 }
+
+TEST_CASE("an idle client is closed; one in a wait or sending requests is not", "[control]") {
+    Fixture f;
+    // A second server on the same loop, with a short idle limit.
+    const std::string path = f.dir.path() + "/idle.sock";
+    ControlServer server(*f.loop, f.api, ServerOptions{path, std::nullopt, 30s, 300ms});
+    REQUIRE(server.start());
+    bool idle_closed = false;
+    bool slow_closed = false;
+    std::optional<std::string> waited, busy_last;
+    run_client(*f.loop, f.api, [&] {
+        Client idle(path);
+        Client slow(path);  // a half-sent line is not activity
+        slow.send(R"({"v":1,"cmd":"sta)");
+        Client waiting(path);
+        waiting.send_request(wait_of(WaitTarget::Down, {"web"}, 2s));
+        Client busy(path);
+        for (int i = 0; i < 10; ++i) {  // 1 s of requests, 0.1 s apart
+            busy.send_request(status_of({"db"}));
+            busy_last = busy.read_line();
+            std::this_thread::sleep_for(100ms);
+        }
+        idle_closed = idle.closed_by_server();
+        slow_closed = slow.closed_by_server();
+        waited = waiting.read_line();  // the wait times out after 2 s, longer than the idle limit
+    });
+    CHECK(idle_closed);
+    CHECK(slow_closed);
+    CHECK(decoded(busy_last).ok());
+    const Response w = decoded(waited);  // answered, not closed, when its 2 s ran out
+    REQUIRE(w.results.size() == 1);
+    CHECK(w.results[0].error == ErrorCode::Timeout);
+}
