@@ -305,12 +305,6 @@ std::string_view sv_usage() {
     return kSvUsage;
 }
 
-bool invoked_as_sv(std::string_view argv0) {
-    auto slash = argv0.rfind('/');
-    if (slash != std::string_view::npos) argv0.remove_prefix(slash + 1);
-    return argv0 == "sv";
-}
-
 std::string wire_service_name(std::string_view arg, std::string_view cwd) {
     bool is_path =
         arg.starts_with('/') || arg.starts_with('.') || arg.find('/') != std::string_view::npos;

@@ -80,9 +80,6 @@ std::string_view sv_usage();  // "usage: sv [-v] [-w sec] command service ...\n"
 
 // ---- shared
 
-// True when argv[0]'s last component is "sv": svctl then speaks runit's sv.
-bool invoked_as_sv(std::string_view argv0);
-
 // What goes on the wire for a service argument. A name is passed as is; anything that
 // looks like a path (it starts with '/' or '.', or holds a '/') is made absolute against
 // cwd (svinit resolves it in its own working directory, not ours) and normalised

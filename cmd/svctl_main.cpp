@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cmd/program_name.h"
 #include "cmd/svctl_args.h"
 #include "cmd/svctl_client.h"
 #include "cmd/svctl_run.h"
@@ -110,7 +111,7 @@ int svctl_main(std::span<const std::string_view> args) {
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-    if (argc > 0 && cmd::invoked_as_sv(argv[0])) return sv_main(args);
-    if (argc > 0 && cmd::invoked_as_setuser(argv[0])) return setuser_main(args);
+    if (argc > 0 && cmd::invoked_as(argv[0], "sv")) return sv_main(args);
+    if (argc > 0 && cmd::invoked_as(argv[0], "setuser")) return setuser_main(args);
     return svctl_main(args);
 }

@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "core/become_user.h"
+#include "core/spawn.h"
 
 namespace svinit::cmd {
 
@@ -24,23 +24,6 @@ constexpr std::string_view kUsage =
     "\n"
     "Exit status: COMMAND's; 1 no such user or the switch failed, 2 usage,\n"
     "126 COMMAND cannot be executed, 127 COMMAND not found.\n";
-
-// execvp reports EACCES when any PATH directory was not searchable, even if COMMAND is in
-// none of them. Like a shell, call that "not found" unless some PATH entry has the file.
-bool found_in_path(const std::string& command) {
-    if (command.find('/') != std::string::npos) return true;
-    const char* path = ::getenv("PATH");
-    std::string_view dirs = path != nullptr ? path : "/bin:/usr/bin";  // execvp's default
-    for (;;) {
-        const auto colon = dirs.find(':');
-        std::string dir(dirs.substr(0, colon));
-        if (dir.empty()) dir = ".";
-        struct stat st {};
-        if (::stat((dir + "/" + command).c_str(), &st) == 0) return true;
-        if (colon == std::string_view::npos) return false;
-        dirs.remove_prefix(colon + 1);
-    }
-}
 
 }  // namespace
 
@@ -66,12 +49,6 @@ core::Result<SetuserArgs> parse_setuser_args(std::span<const std::string_view> a
 
 std::string_view setuser_usage() {
     return kUsage;
-}
-
-bool invoked_as_setuser(std::string_view argv0) {
-    auto slash = argv0.rfind('/');
-    if (slash != std::string_view::npos) argv0.remove_prefix(slash + 1);
-    return argv0 == "setuser";
 }
 
 int run_setuser(const SetuserArgs& args, const std::function<void(std::string_view)>& err) {
@@ -101,13 +78,21 @@ int run_setuser(const SetuserArgs& args, const std::function<void(std::string_vi
             return kSetuserFailed;
         }
     }
-    std::vector<char*> argv;
-    argv.reserve(args.command.size() + 1);
-    for (const std::string& arg : args.command) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    int exec_errno = errno;
-    if (exec_errno == EACCES && !found_in_path(args.command.front())) exec_errno = ENOENT;
+    // Searched in PATH as the new user, as svinit finds its main command (an unsearchable
+    // PATH directory is skipped, where execvp would report EACCES).
+    const char* path_env = ::getenv("PATH");
+    auto path = core::resolve_command(args.command.front(), path_env ? path_env : "");
+    int exec_errno = 0;
+    if (path) {
+        std::vector<char*> argv;
+        argv.reserve(args.command.size() + 1);
+        for (const std::string& arg : args.command) argv.push_back(const_cast<char*>(arg.c_str()));
+        argv.push_back(nullptr);
+        ::execv(path->c_str(), argv.data());
+        exec_errno = errno;
+    } else {
+        exec_errno = path.error().code;
+    }
     err(fmt::format("setuser: cannot execute '{}': {}", args.command.front(),
                     std::strerror(exec_errno)));
     return exec_errno == ENOENT ? kSetuserNotFound : kSetuserCannotExec;

@@ -25,9 +25,6 @@ core::Result<SetuserArgs> parse_setuser_args(std::span<const std::string_view> a
 
 std::string_view setuser_usage();
 
-// True when argv[0]'s last component is "setuser".
-bool invoked_as_setuser(std::string_view argv0);
-
 // Exit codes besides svctl's 0 and 2 (usage).
 inline constexpr int kSetuserFailed = 1;        // no such user, or switching to it failed
 inline constexpr int kSetuserCannotExec = 126;  // COMMAND found but not executable

@@ -12,6 +12,7 @@
 #include "cmd/logging.h"
 #include "cmd/svinit_options.h"
 #include "cmd/my_init.h"
+#include "cmd/program_name.h"
 #include "cmd/svinit_run.h"
 
 namespace {
@@ -48,16 +49,11 @@ services::Policy service_policy(const cmd::SvinitOptions& options) {
     return policy;
 }
 
-bool invoked_as_my_init(std::string_view argv0) {
-    auto slash = argv0.rfind('/');
-    return (slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1)) == "my_init";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
-    if (argc > 0 && invoked_as_my_init(argv[0])) return cmd::my_init_main(args);
+    if (argc > 0 && cmd::invoked_as(argv[0], "my_init")) return cmd::my_init_main(args);
     if (!args.empty() && args.front() == "--my-init") {
         return cmd::my_init_main(std::span(args).subspan(1));
     }

@@ -2,6 +2,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cmd/program_name.h"
 #include "cmd/svctl_args.h"
 
 using namespace std::chrono_literals;
@@ -249,13 +250,19 @@ TEST_CASE("sv verbs: runit's table, by first letter", "[svctl]") {
     }
 }
 
-TEST_CASE("svctl knows it is sv by its name", "[svctl]") {
-    CHECK(svinit::cmd::invoked_as_sv("sv"));
-    CHECK(svinit::cmd::invoked_as_sv("/usr/sbin/sv"));
-    CHECK(svinit::cmd::invoked_as_sv("./sv"));
-    CHECK_FALSE(svinit::cmd::invoked_as_sv("svctl"));
-    CHECK_FALSE(svinit::cmd::invoked_as_sv("/bin/sv2"));
-    CHECK_FALSE(svinit::cmd::invoked_as_sv("/sv/svctl"));
+TEST_CASE("svctl, sv, setuser and my_init are told apart by argv[0]'s last component",
+          "[svctl]") {
+    using svinit::cmd::invoked_as;
+    CHECK(invoked_as("sv", "sv"));
+    CHECK(invoked_as("/usr/sbin/sv", "sv"));
+    CHECK(invoked_as("./sv", "sv"));
+    CHECK_FALSE(invoked_as("svctl", "sv"));
+    CHECK_FALSE(invoked_as("/bin/sv2", "sv"));
+    CHECK_FALSE(invoked_as("/sv/svctl", "sv"));
+    CHECK(invoked_as("./build/bin/setuser", "setuser"));
+    CHECK_FALSE(invoked_as("setuser/svctl", "setuser"));
+    CHECK(invoked_as("/sbin/my_init", "my_init"));
+    CHECK_FALSE(invoked_as("/sbin/my_init.py", "my_init"));
 }
 
 TEST_CASE("service arguments: names as they are, relative paths made absolute", "[svctl]") {

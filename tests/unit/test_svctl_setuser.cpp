@@ -54,16 +54,6 @@ TEST_CASE("setuser: -- before USER, help, and usage errors", "[setuser]") {
     CHECK(parse({"-x", "nobody", "id"}).error().message() == "unknown option '-x'");
 }
 
-TEST_CASE("setuser is recognised by argv[0]'s last component", "[setuser]") {
-    using svinit::cmd::invoked_as_setuser;
-    CHECK(invoked_as_setuser("setuser"));
-    CHECK(invoked_as_setuser("/sbin/setuser"));
-    CHECK(invoked_as_setuser("./build/bin/setuser"));
-    CHECK_FALSE(invoked_as_setuser("svctl"));
-    CHECK_FALSE(invoked_as_setuser("/usr/bin/setuser2"));
-    CHECK_FALSE(invoked_as_setuser("setuser/svctl"));
-}
-
 TEST_CASE("users are looked up by name, else by numeric uid", "[setuser]") {
     using svinit::core::lookup_user;
     auto root = lookup_user("root");
