@@ -15,6 +15,7 @@
 #include <system_error>
 #include <unordered_set>
 
+#include "config/dir_listing.h"
 #include "core/unique_fd.h"
 
 extern char** environ;
@@ -44,20 +45,13 @@ bool can_be_file_name(std::string_view name) {
 // The names in `dir`, sorted, at most kMaxEnvFiles of them (a warning says when there were more).
 core::Result<std::vector<std::string>> list_names(const fs::path& dir,
                                                   std::vector<std::string>& warnings) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    fs::directory_iterator it(dir, ec);
-    for (const fs::directory_iterator end; !ec && it != end; it.increment(ec)) {
-        if (names.size() >= kMaxEnvFiles) {
-            warnings.push_back(fmt::format("{}: more than {} files; the rest are ignored",
-                                           dir.string(), kMaxEnvFiles));
-            break;
-        }
-        names.push_back(it->path().filename().string());
+    auto listing = list_dir(dir, kMaxEnvFiles, true);  // my_init's listdir shows hidden files
+    if (listing.error) return core::error(listing.error.value(), "list " + dir.string());
+    if (listing.truncated) {
+        warnings.push_back(fmt::format("{}: more than {} files; the rest are ignored",
+                                       dir.string(), kMaxEnvFiles));
     }
-    if (ec) return core::error(ec.value(), "list " + dir.string());
-    std::ranges::sort(names);
-    return names;
+    return std::move(listing.names);
 }
 
 // `file`'s value: its bytes with one trailing "\n" dropped. The error message is the

@@ -1,5 +1,7 @@
 #include "config/runit_dir.h"
 
+#include "config/dir_listing.h"
+
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,25 +133,14 @@ std::optional<ProcessSpec> read_logger(const fs::path& service_dir,
 // DIR's entry names, hidden ones left out, sorted so that results (and which entries a
 // bound cuts off) do not depend on the order the file system lists them in.
 std::vector<std::string> list_names(const fs::path& dir, std::vector<Diagnostic>& diags) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    fs::directory_iterator it(dir, ec);
-    if (ec) {
-        add(diags, dir, fmt::format("cannot read service directory: {}", ec.message()));
-        return names;
+    auto listing = list_dir(dir, kMaxEntriesPerDir, false);
+    if (listing.truncated) {
+        add(diags, dir, fmt::format("more than {} entries; the rest are ignored", kMaxEntriesPerDir));
     }
-    for (const fs::directory_iterator end; it != end; it.increment(ec)) {
-        if (names.size() >= kMaxEntriesPerDir) {
-            add(diags, dir,
-                fmt::format("more than {} entries; the rest are ignored", kMaxEntriesPerDir));
-            break;
-        }
-        std::string name = it->path().filename().string();
-        if (!name.empty() && name.front() != '.') names.push_back(std::move(name));
+    if (listing.error) {
+        add(diags, dir, fmt::format("cannot read service directory: {}", listing.error.message()));
     }
-    if (ec) add(diags, dir, fmt::format("cannot read service directory: {}", ec.message()));
-    std::ranges::sort(names);
-    return names;
+    return std::move(listing.names);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include <unistd.h>
 
-#include <algorithm>
+#include "config/dir_listing.h"
 
 namespace svinit::config {
 
@@ -12,16 +12,9 @@ bool is_executable_file(const std::filesystem::path& path) {
 }
 
 std::vector<std::string> executables_in(const std::filesystem::path& dir, std::size_t max) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    std::filesystem::directory_iterator it(dir, ec);
-    for (; !ec && it != std::filesystem::directory_iterator() && names.size() < max;
-         it.increment(ec)) {
-        names.push_back(it->path().filename().string());
-    }
-    std::sort(names.begin(), names.end());
+    // my_init's listdir shows hidden files too; a directory that cannot be read has none.
     std::vector<std::string> scripts;
-    for (const auto& name : names) {
+    for (const auto& name : list_dir(dir, max, true).names) {
         auto path = dir / name;
         if (is_executable_file(path)) scripts.push_back(path.string());
     }
