@@ -339,15 +339,16 @@ TEST_CASE("my_init: --no-kill-all-on-exit leaves the other processes alone", "[m
     Harness harness(backend);
     MyInitRoot root(harness);
 
-    // The main command leaves a process behind that reports SIGTERM, and exits once it is ready.
+    // The main command leaves a process behind that reports SIGTERM, and exits once that
+    // process says on a FIFO that its trap is set.
     const std::string ready = harness.dir() + "/ready";
-    const std::string orphan = "trap '" + root.report("orphan got TERM") + "; exit 0' TERM; touch '" +
+    REQUIRE(::mkfifo(ready.c_str(), 0600) == 0);
+    const std::string orphan = "trap '" + root.report("orphan got TERM") + "; exit 0' TERM; echo > '" +
                                ready + "'; while :; do sleep 0.1; done";
-    const std::string main = "sh -c \"$0\" & until [ -e '" + ready + "' ]; do sleep 0.05; done";
+    const std::string main = "sh -c \"$0\" & read _ < '" + ready + "'";
 
     const bool kill_all = GENERATE(true, false);
     INFO("kill all on exit: " << kill_all);
-    std::filesystem::remove(ready);
     root.start(kill_all ? std::vector<std::string>{} : std::vector<std::string>{"--no-kill-all-on-exit"},
                {"sh", "-c", main, orphan});
     CHECK(root.svinit().wait(15s) == 0);
