@@ -10,12 +10,13 @@
 #include <string_view>
 #include <vector>
 
-#include "cmd/program_name.h"
-#include "cmd/svctl_args.h"
-#include "cmd/svctl_client.h"
-#include "cmd/svctl_run.h"
-#include "cmd/svctl_setuser.h"
-#include "cmd/svctl_sv.h"
+#include "core/exit_codes.h"
+#include "core/program_name.h"
+#include "svctl/args.h"
+#include "svctl/client.h"
+#include "svctl/run.h"
+#include "svctl/setuser.h"
+#include "svctl/sv.h"
 
 namespace {
 
@@ -37,8 +38,8 @@ void print(std::FILE* stream, std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stream);
 }
 
-cmd::RunContext make_context(cmd::ControlClient& client) {
-    cmd::RunContext context;
+svctl::RunContext make_context(svctl::ControlClient& client) {
+    svctl::RunContext context;
     context.exchange = [&client](const control::Request& request,
                                  std::optional<std::chrono::milliseconds> timeout) {
         return client.exchange(request, timeout);
@@ -56,62 +57,62 @@ cmd::RunContext make_context(cmd::ControlClient& client) {
 std::string socket_path() {
     auto from_env = env("SVINIT_SOCKET");
     return from_env && !from_env->empty() ? std::string(*from_env)
-                                          : std::string(cmd::kDefaultSocketPath);
+                                          : std::string(svctl::kDefaultSocketPath);
 }
 
 int sv_main(std::span<const std::string_view> args) {
-    auto parsed = cmd::parse_sv_args(args, env("SVWAIT"));
+    auto parsed = svctl::parse_sv_args(args, env("SVWAIT"));
     if (!parsed || parsed->version) {
         if (parsed) print(stderr, "sv (svctl " SVINIT_VERSION ")\n");
-        print(stderr, cmd::sv_usage());
-        return cmd::kSvUsageExit;
+        print(stderr, svctl::sv_usage());
+        return svctl::kSvUsageExit;
     }
-    cmd::ControlClient client(socket_path());
-    return cmd::run_sv(*parsed, make_context(client));
+    svctl::ControlClient client(socket_path());
+    return svctl::run_sv(*parsed, make_context(client));
 }
 
 int setuser_main(std::span<const std::string_view> args) {
-    auto parsed = cmd::parse_setuser_args(args);
+    auto parsed = svctl::parse_setuser_args(args);
     if (!parsed) {
         print_line(stderr, "setuser: " + parsed.error().message());
         print(stderr, "Try 'setuser --help'.\n");
-        return cmd::kExitUsage;
+        return exit_code::kUsage;
     }
     if (parsed->help) {
-        print(stdout, cmd::setuser_usage());
-        return cmd::kExitOk;
+        print(stdout, svctl::setuser_usage());
+        return exit_code::kOk;
     }
-    return cmd::run_setuser(*parsed, [](std::string_view line) { print_line(stderr, line); });
+    return svctl::run_setuser(*parsed, [](std::string_view line) { print_line(stderr, line); });
 }
 
 int svctl_main(std::span<const std::string_view> args) {
     // Before svctl's own options: everything after USER belongs to the command.
     if (!args.empty() && args.front() == "setuser") return setuser_main(args.subspan(1));
-    auto parsed = cmd::parse_svctl_args(args, env("SVINIT_SOCKET"));
+    auto parsed = svctl::parse_svctl_args(args, env("SVINIT_SOCKET"));
     if (!parsed) {
         print_line(stderr, "svctl: " + parsed.error().message());
         print(stderr, "Try 'svctl --help'.\n");
-        return cmd::kExitUsage;
+        return exit_code::kUsage;
     }
     switch (parsed->action) {
-        case cmd::SvctlAction::Help:
-            print(stdout, cmd::svctl_usage());
-            return cmd::kExitOk;
-        case cmd::SvctlAction::Version:
+        case svctl::SvctlAction::Help:
+            print(stdout, svctl::svctl_usage());
+            return exit_code::kOk;
+        case svctl::SvctlAction::Version:
             print(stdout, "svctl " SVINIT_VERSION "\n");
-            return cmd::kExitOk;
-        case cmd::SvctlAction::Run:
+            return exit_code::kOk;
+        case svctl::SvctlAction::Run:
             break;
     }
-    cmd::ControlClient client(parsed->socket_path);
-    return cmd::run_svctl(*parsed, make_context(client));
+    svctl::ControlClient client(parsed->socket_path);
+    return svctl::run_svctl(*parsed, make_context(client));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
-    if (argc > 0 && cmd::invoked_as(argv[0], "sv")) return sv_main(args);
-    if (argc > 0 && cmd::invoked_as(argv[0], "setuser")) return setuser_main(args);
+    if (argc > 0 && core::invoked_as(argv[0], "sv")) return sv_main(args);
+    if (argc > 0 && core::invoked_as(argv[0], "setuser")) return setuser_main(args);
     return svctl_main(args);
 }

@@ -1,46 +1,45 @@
 // svinit: argv, logging, wiring of the layers, exit codes. The work is done in
 // core/, services/, config/ and control/.
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <span>
 #include <string_view>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
-#include "cmd/logging.h"
-#include "cmd/svinit_options.h"
-#include "cmd/my_init.h"
-#include "cmd/program_name.h"
-#include "cmd/svinit_run.h"
+#include "core/exit_codes.h"
+#include "core/program_name.h"
+#include "launch/logging.h"
+#include "launch/my_init.h"
+#include "launch/svinit_options.h"
+#include "launch/svinit_run.h"
 
 namespace {
 
 using namespace svinit;
 
-constexpr int kExitUsage = 2;
-
 void usage_error(const std::string& message) {
     std::fprintf(stderr, "svinit: %s\n\n%.*s", message.c_str(),
-                 static_cast<int>(cmd::svinit_usage().size()), cmd::svinit_usage().data());
+                 static_cast<int>(launch::svinit_usage().size()), launch::svinit_usage().data());
 }
 
 // The directories to supervise: those given; without any, and without a main command,
 // the default one when it exists (svinit alone replaces runsvdir). A main command alone
 // supervises nothing unless asked: `svinit -- app` stays a plain init, like tini.
-std::vector<std::filesystem::path> service_dirs(const cmd::SvinitOptions& options) {
+std::vector<std::filesystem::path> service_dirs(const launch::SvinitOptions& options) {
     std::vector<std::filesystem::path> dirs(options.service_dirs.begin(),
                                             options.service_dirs.end());
     std::error_code ec;
     if (dirs.empty() && options.command.empty() &&
-        std::filesystem::is_directory(cmd::kDefaultServiceDir, ec)) {
-        dirs.emplace_back(cmd::kDefaultServiceDir);
+        std::filesystem::is_directory(launch::kDefaultServiceDir, ec)) {
+        dirs.emplace_back(launch::kDefaultServiceDir);
     }
     return dirs;
 }
 
-services::Policy service_policy(const cmd::SvinitOptions& options) {
+services::Policy service_policy(const launch::SvinitOptions& options) {
     services::Policy policy;
     policy.stop_timeout = options.stop_timeout;
     policy.finish_timeout = options.finish_timeout;
@@ -53,17 +52,17 @@ services::Policy service_policy(const cmd::SvinitOptions& options) {
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
-    if (argc > 0 && cmd::invoked_as(argv[0], "my_init")) return cmd::my_init_main(args);
+    if (argc > 0 && core::invoked_as(argv[0], "my_init")) return launch::my_init_main(args);
     if (!args.empty() && args.front() == "--my-init") {
-        return cmd::my_init_main(std::span(args).subspan(1));
+        return launch::my_init_main(std::span(args).subspan(1));
     }
-    auto options = cmd::parse_svinit_options(args);
+    auto options = launch::parse_svinit_options(args);
     if (!options) {
         usage_error(options.error().message());
-        return kExitUsage;
+        return exit_code::kUsage;
     }
     if (options->help) {
-        std::fwrite(cmd::svinit_usage().data(), 1, cmd::svinit_usage().size(), stdout);
+        std::fwrite(launch::svinit_usage().data(), 1, launch::svinit_usage().size(), stdout);
         return 0;
     }
     if (options->version) {
@@ -73,25 +72,30 @@ int main(int argc, char** argv) {
     auto dirs = service_dirs(*options);
     if (options->command.empty() && dirs.empty()) {
         usage_error(std::string("no command given, and no service directory (") +
-                    std::string(cmd::kDefaultServiceDir) + " does not exist)");
-        return kExitUsage;
+                    std::string(launch::kDefaultServiceDir) + " does not exist)");
+        return exit_code::kUsage;
     }
     std::optional<gid_t> control_group;
     if (!options->control_group.empty()) {
-        control_group = cmd::group_id(options->control_group);
+        control_group = launch::group_id(options->control_group);
         if (!control_group) {
             usage_error("--control-group: no group named '" + options->control_group + "'");
-            return kExitUsage;
+            return exit_code::kUsage;
         }
     }
-    cmd::setup_logging(options->log_level);
-    cmd::RunPlan plan;
+    launch::setup_logging(options->log_level);
+    launch::RunPlan plan;
     plan.event_loop = options->event_loop;
     plan.service_dirs = std::move(dirs);
     plan.control_socket = options->control_socket;
     plan.control_group = control_group;
     plan.supervise_dir = options->supervise_dir;
-    plan.init = {options->command, options->signal_group, options->kill_all_on_exit,
-                 options->kill_grace, false, service_policy(*options), {}};
-    return cmd::run_init(std::move(plan));
+    plan.init = {options->command,
+                 options->signal_group,
+                 options->kill_all_on_exit,
+                 options->kill_grace,
+                 false,
+                 service_policy(*options),
+                 {}};
+    return launch::run_init(std::move(plan));
 }

@@ -1,19 +1,18 @@
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "cmd/my_init_options.h"
-#include "cmd/signal_name.h"
+#include "core/signal_name.h"
+#include "launch/my_init_options.h"
 
 using namespace std::chrono_literals;
-using svinit::cmd::MyInitOptions;
-using svinit::cmd::parse_my_init_options;
-using svinit::cmd::parse_signal;
+using svinit::core::parse_signal;
+using svinit::launch::MyInitOptions;
+using svinit::launch::parse_my_init_options;
 
 namespace {
 

@@ -2,26 +2,26 @@
 #include <string_view>
 #include <vector>
 
-#include "cmd/program_name.h"
-#include "cmd/svctl_args.h"
+#include "core/program_name.h"
+#include "svctl/args.h"
 
 using namespace std::chrono_literals;
-using svinit::cmd::SvAction;
-using svinit::cmd::SvCheck;
-using svinit::cmd::SvctlAction;
 using svinit::control::RequestKind;
 using svinit::services::Command;
 using svinit::services::WaitTarget;
+using svinit::svctl::SvAction;
+using svinit::svctl::SvCheck;
+using svinit::svctl::SvctlAction;
 
 namespace {
 
 auto svctl(std::vector<std::string_view> args,
            std::optional<std::string_view> socket_env = std::nullopt) {
-    return svinit::cmd::parse_svctl_args(args, socket_env);
+    return svinit::svctl::parse_svctl_args(args, socket_env);
 }
 
 auto sv(std::vector<std::string_view> args, std::optional<std::string_view> svwait = std::nullopt) {
-    return svinit::cmd::parse_sv_args(args, svwait);
+    return svinit::svctl::parse_sv_args(args, svwait);
 }
 
 using Names = std::vector<std::string>;
@@ -126,7 +126,7 @@ TEST_CASE("svctl usage errors name what is wrong", "[svctl]") {
     std::vector<std::string> many(svinit::control::kMaxServicesPerRequest + 1, "s");
     std::vector<std::string_view> args{"status"};
     args.insert(args.end(), many.begin(), many.end());
-    CHECK_FALSE(svinit::cmd::parse_svctl_args(args, std::nullopt));
+    CHECK_FALSE(svinit::svctl::parse_svctl_args(args, std::nullopt));
 }
 
 TEST_CASE("svctl: -- ends the options; help and version", "[svctl]") {
@@ -137,7 +137,7 @@ TEST_CASE("svctl: -- ends the options; help and version", "[svctl]") {
     CHECK(svctl({"-h"})->action == SvctlAction::Help);
     CHECK(svctl({"status", "--help"})->action == SvctlAction::Help);
     CHECK(svctl({"--version"})->action == SvctlAction::Version);
-    CHECK(svinit::cmd::svctl_usage().starts_with("usage: svctl"));
+    CHECK(svinit::svctl::svctl_usage().starts_with("usage: svctl"));
 }
 
 TEST_CASE("sv parses runit's options: -v, -w SEC (which implies -v), SVWAIT", "[svctl]") {
@@ -190,8 +190,8 @@ TEST_CASE("sv usage errors", "[svctl]") {
     auto version = sv({"-V", "status", "web"});
     REQUIRE(version);
     CHECK(version->version);
-    CHECK(svinit::cmd::sv_usage() == "usage: sv [-v] [-w sec] command service ...\n");
-    CHECK(svinit::cmd::kSvUsageExit == 100);
+    CHECK(svinit::svctl::sv_usage() == "usage: sv [-v] [-w sec] command service ...\n");
+    CHECK(svinit::svctl::kSvUsageExit == 100);
 }
 
 TEST_CASE("sv verbs: runit's table, by first letter", "[svctl]") {
@@ -250,9 +250,8 @@ TEST_CASE("sv verbs: runit's table, by first letter", "[svctl]") {
     }
 }
 
-TEST_CASE("svctl, sv, setuser and my_init are told apart by argv[0]'s last component",
-          "[svctl]") {
-    using svinit::cmd::invoked_as;
+TEST_CASE("svctl, sv, setuser and my_init are told apart by argv[0]'s last component", "[svctl]") {
+    using svinit::core::invoked_as;
     CHECK(invoked_as("sv", "sv"));
     CHECK(invoked_as("/usr/sbin/sv", "sv"));
     CHECK(invoked_as("./sv", "sv"));
@@ -266,7 +265,7 @@ TEST_CASE("svctl, sv, setuser and my_init are told apart by argv[0]'s last compo
 }
 
 TEST_CASE("service arguments: names as they are, relative paths made absolute", "[svctl]") {
-    using svinit::cmd::wire_service_name;
+    using svinit::svctl::wire_service_name;
     CHECK(wire_service_name("web", "/srv") == "web");
     CHECK(wire_service_name("/etc/service/web", "/srv") == "/etc/service/web");
     CHECK(wire_service_name("/etc/service//web/", "/srv") == "/etc/service/web");

@@ -12,15 +12,15 @@
 #include <string>
 #include <thread>
 
-#include "cmd/svctl_client.h"
 #include "core/unique_fd.h"
+#include "svctl/client.h"
 
 using namespace std::chrono_literals;
-using svinit::cmd::ControlClient;
 using svinit::control::Request;
 using svinit::control::RequestKind;
 using svinit::control::Response;
 using svinit::core::UniqueFd;
+using svinit::svctl::ControlClient;
 
 namespace {
 
@@ -196,8 +196,8 @@ TEST_CASE("client: an answer over the size bound is refused", "[svctl]") {
 
 TEST_CASE("take_line splits at the first newline", "[svctl]") {
     std::string buffer = "one\ntwo\nthr";
-    CHECK(svinit::cmd::take_line(buffer) == "one");
-    CHECK(svinit::cmd::take_line(buffer) == "two");
-    CHECK_FALSE(svinit::cmd::take_line(buffer));
+    CHECK(svinit::svctl::take_line(buffer) == "one");
+    CHECK(svinit::svctl::take_line(buffer) == "two");
+    CHECK_FALSE(svinit::svctl::take_line(buffer));
     CHECK(buffer == "thr");
 }

@@ -1,19 +1,19 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "cmd/svctl_format.h"
+#include "svctl/format.h"
 
 using namespace std::chrono_literals;
-using svinit::cmd::Dialect;
-using svinit::cmd::format_process;
-using svinit::cmd::format_status_line;
-using svinit::cmd::seconds_since;
-using svinit::cmd::WallTime;
 using svinit::core::ExitStatus;
 using svinit::services::ProcessStatus;
 using svinit::services::ServiceStatus;
 using svinit::services::State;
 using svinit::services::Want;
+using svinit::svctl::Dialect;
+using svinit::svctl::format_process;
+using svinit::svctl::format_status_line;
+using svinit::svctl::seconds_since;
+using svinit::svctl::WallTime;
 
 namespace {
 
@@ -176,7 +176,7 @@ TEST_CASE("status JSON has every field, per service", "[svctl]") {
     results[1].message = "nope: no such service";
     std::vector<std::string> names{"/etc/service/web", "nope"};
 
-    auto doc = nlohmann::json::parse(svinit::cmd::status_json(results, names, kNow));
+    auto doc = nlohmann::json::parse(svinit::svctl::status_json(results, names, kNow));
     REQUIRE(doc["services"].size() == 2);
     const auto& web = doc["services"][0];
     CHECK(web["service"] == "/etc/service/web");
@@ -208,14 +208,14 @@ TEST_CASE("status JSON without names uses the canonical ones; bad UTF-8 does not
     std::vector<svinit::control::ServiceResult> results(1);
     results[0].status = service(process(State::Down, 0, 1s, Want::Down));
     results[0].status->main.last_exit = ExitStatus::exited(3);
-    auto doc = nlohmann::json::parse(svinit::cmd::status_json(results, {}, kNow));
+    auto doc = nlohmann::json::parse(svinit::svctl::status_json(results, {}, kNow));
     CHECK(doc["services"][0]["service"] == "web");
     CHECK(doc["services"][0]["log"].is_null());
     CHECK(doc["services"][0]["last_exit"]["kind"] == "exited");
     CHECK(doc["services"][0]["last_exit"]["code"] == 3);
 
     std::vector<std::string> names{"bad\xff"};
-    CHECK_NOTHROW(svinit::cmd::status_json(results, names, kNow));
+    CHECK_NOTHROW(svinit::svctl::status_json(results, names, kNow));
 }
 
 TEST_CASE("response JSON carries the error codes by their wire names", "[svctl]") {
@@ -227,7 +227,7 @@ TEST_CASE("response JSON carries the error codes by their wire names", "[svctl]"
     response.results[1].message = "db: cannot signal";
     std::vector<std::string> names{"./web", "db"};
     auto doc = nlohmann::json::parse(
-        svinit::cmd::response_json(response, svinit::control::RequestKind::Command, names));
+        svinit::svctl::response_json(response, svinit::control::RequestKind::Command, names));
     CHECK_FALSE(doc.contains("check_ok"));
     CHECK(doc["ok"] == false);
     CHECK(doc["error"] == "none");
@@ -239,7 +239,7 @@ TEST_CASE("response JSON carries the error codes by their wire names", "[svctl]"
     svinit::control::Response check;
     check.check_ok = true;
     auto checked = nlohmann::json::parse(
-        svinit::cmd::response_json(check, svinit::control::RequestKind::Check, {}));
+        svinit::svctl::response_json(check, svinit::control::RequestKind::Check, {}));
     CHECK(checked["ok"] == true);
     CHECK(checked["check_ok"] == true);
     CHECK(checked["results"].empty());

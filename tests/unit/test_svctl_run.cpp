@@ -4,12 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "cmd/svctl_client.h"
-#include "cmd/svctl_run.h"
+#include "svctl/client.h"
+#include "svctl/run.h"
 
 using namespace std::chrono_literals;
-using svinit::cmd::run_svctl;
-using svinit::cmd::SvctlArgs;
 using svinit::control::ErrorCode;
 using svinit::control::Request;
 using svinit::control::RequestKind;
@@ -17,11 +15,13 @@ using svinit::control::Response;
 using svinit::control::ServiceResult;
 using svinit::services::State;
 using svinit::services::Want;
+using svinit::svctl::run_svctl;
+using svinit::svctl::SvctlArgs;
 using Lines = std::vector<std::string>;
 
 namespace {
 
-const svinit::cmd::WallTime kNow{std::chrono::seconds(1'700'000'000)};
+const svinit::svctl::WallTime kNow{std::chrono::seconds(1'700'000'000)};
 
 svinit::services::ServiceStatus running(std::string name, pid_t pid) {
     svinit::services::ServiceStatus s;
@@ -42,10 +42,10 @@ struct Fake {
     Lines out, err;
 
     int run(std::vector<std::string_view> argv) {
-        auto args = svinit::cmd::parse_svctl_args(argv, std::nullopt);
+        auto args = svinit::svctl::parse_svctl_args(argv, std::nullopt);
         REQUIRE(args);
         args->socket_path = "/run/test.sock";
-        svinit::cmd::RunContext context;
+        svinit::svctl::RunContext context;
         context.exchange = [this](const Request& request,
                                   std::optional<std::chrono::milliseconds> timeout) {
             requests.push_back(request);
@@ -86,7 +86,7 @@ TEST_CASE("svctl status: all services under their canonical names", "[svctl]") {
     REQUIRE(fake.requests.size() == 1);
     CHECK(fake.requests[0].kind == RequestKind::Status);
     CHECK(fake.requests[0].services.empty());
-    CHECK(fake.timeouts[0] == svinit::cmd::kDefaultTimeout);
+    CHECK(fake.timeouts[0] == svinit::svctl::kDefaultTimeout);
     CHECK(fake.out ==
           Lines{"run: db: (pid 12) 10s", "run: web: (pid 13) 10s; run: log: (pid 14) 10s"});
     CHECK(fake.err.empty());
@@ -314,7 +314,7 @@ TEST_CASE("svctl --json prints one JSON document", "[svctl]") {
 }
 
 TEST_CASE("svctl exit codes per error code", "[svctl]") {
-    using svinit::cmd::exit_code_for;
+    using svinit::svctl::exit_code_for;
     CHECK(exit_code_for(ErrorCode::None) == 0);
     CHECK(exit_code_for(ErrorCode::Failed) == 1);
     CHECK(exit_code_for(ErrorCode::Timeout) == 1);
@@ -324,14 +324,14 @@ TEST_CASE("svctl exit codes per error code", "[svctl]") {
     CHECK(exit_code_for(ErrorCode::UnsupportedVersion) == 3);
     CHECK(exit_code_for(ErrorCode::PermissionDenied) == 4);
     CHECK(exit_code_for(ErrorCode::UnknownService) == 5);
-    CHECK(svinit::cmd::exit_code_for_transport({EACCES, "x"}) == 4);
-    CHECK(svinit::cmd::exit_code_for_transport({EPERM, "x"}) == 4);
-    CHECK(svinit::cmd::exit_code_for_transport({ECONNREFUSED, "x"}) == 3);
-    CHECK(svinit::cmd::exit_code_for_transport({0, "no answer"}) == 3);
+    CHECK(svinit::svctl::exit_code_for_transport({EACCES, "x"}) == 4);
+    CHECK(svinit::svctl::exit_code_for_transport({EPERM, "x"}) == 4);
+    CHECK(svinit::svctl::exit_code_for_transport({ECONNREFUSED, "x"}) == 3);
+    CHECK(svinit::svctl::exit_code_for_transport({0, "no answer"}) == 3);
 }
 
 TEST_CASE("messages that already name the service are not prefixed twice", "[svctl]") {
-    using svinit::cmd::strip_service_prefix;
+    using svinit::svctl::strip_service_prefix;
     CHECK(strip_service_prefix("web: no such service", "web") == "no such service");
     CHECK(strip_service_prefix("webby: x", "web") == "webby: x");
     CHECK(strip_service_prefix("web: ", "web") == "web: ");

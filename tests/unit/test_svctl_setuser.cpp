@@ -3,13 +3,13 @@
 #include <string_view>
 #include <vector>
 
-#include "cmd/svctl_setuser.h"
 #include "core/become_user.h"
+#include "svctl/setuser.h"
 
 namespace {
 
 auto parse(std::vector<std::string_view> args) {
-    return svinit::cmd::parse_setuser_args(args);
+    return svinit::svctl::parse_setuser_args(args);
 }
 
 using Words = std::vector<std::string>;

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "cmd/svctl_client.h"
-#include "cmd/svctl_sv.h"
+#include "svctl/client.h"
+#include "svctl/sv.h"
 
 using namespace std::chrono_literals;
 using svinit::control::ErrorCode;
@@ -21,7 +21,7 @@ using Lines = std::vector<std::string>;
 
 namespace {
 
-const svinit::cmd::WallTime kNow{std::chrono::seconds(1'700'000'000)};
+const svinit::svctl::WallTime kNow{std::chrono::seconds(1'700'000'000)};
 
 ServiceStatus service(std::string name, State state, pid_t pid, Want want) {
     ServiceStatus s;
@@ -117,9 +117,9 @@ struct World {
     }
 
     int sv(std::vector<std::string_view> argv) {
-        auto args = svinit::cmd::parse_sv_args(argv, std::nullopt);
+        auto args = svinit::svctl::parse_sv_args(argv, std::nullopt);
         REQUIRE(args);
-        svinit::cmd::RunContext context;
+        svinit::svctl::RunContext context;
         context.exchange = [this](const Request& request,
                                   std::optional<std::chrono::milliseconds> timeout)
             -> svinit::core::Result<Response> {
@@ -134,7 +134,7 @@ struct World {
         context.steady_now = [] { return std::chrono::steady_clock::time_point{}; };
         context.socket_path = "/run/test.sock";
         context.cwd = "/etc/service";
-        return svinit::cmd::run_sv(*args, context);
+        return svinit::svctl::run_sv(*args, context);
     }
 
     std::vector<RequestKind> kinds() const {
@@ -317,9 +317,9 @@ TEST_CASE("sv exits with the number of failed services, at most 99", "[svctl]") 
 }
 
 TEST_CASE("sv: svinit refusing the request", "[svctl]") {
-    svinit::cmd::RunContext context;
-    auto args = svinit::cmd::parse_sv_args(std::vector<std::string_view>{"status", "web", "db"},
-                                           std::nullopt);
+    svinit::svctl::RunContext context;
+    auto args = svinit::svctl::parse_sv_args(std::vector<std::string_view>{"status", "web", "db"},
+                                             std::nullopt);
     REQUIRE(args);
     Lines out, err;
     context.exchange = [](const Request&, std::optional<std::chrono::milliseconds>) {
@@ -333,7 +333,7 @@ TEST_CASE("sv: svinit refusing the request", "[svctl]") {
     context.wall_now = [] { return kNow; };
     context.steady_now = [] { return std::chrono::steady_clock::time_point{}; };
     context.socket_path = "/run/test.sock";
-    CHECK(svinit::cmd::run_sv(*args, context) == 2);
+    CHECK(svinit::svctl::run_sv(*args, context) == 2);
     CHECK(out == Lines{"warning: web: unable to open supervise/ok: access denied",
                        "warning: db: unable to open supervise/ok: access denied"});
     CHECK(err == Lines{"svctl: permission denied by svinit at /run/test.sock"});

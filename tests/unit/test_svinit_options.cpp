@@ -1,16 +1,17 @@
 #include <catch2/catch.hpp>
-
 #include <string_view>
 #include <vector>
 
-#include "cmd/svinit_options.h"
+#include "launch/svinit_options.h"
 
 using namespace std::chrono_literals;
-using svinit::cmd::parse_svinit_options;
 using svinit::core::LoopKind;
+using svinit::launch::parse_svinit_options;
 
 namespace {
-auto parse(std::vector<std::string_view> args) { return parse_svinit_options(args); }
+auto parse(std::vector<std::string_view> args) {
+    return parse_svinit_options(args);
+}
 }  // namespace
 
 TEST_CASE("the command follows --", "[options]") {
@@ -71,10 +72,10 @@ TEST_CASE("usage errors name the flag", "[options]") {
 }
 
 TEST_CASE("supervision flags: service dirs repeat, durations in seconds", "[options]") {
-    auto options = parse({"--service-dir", "/a", "--service-dir=/b", "--control-socket", "/s",
-                          "--control-group", "wheel", "--stop-timeout", "2", "--finish-timeout",
-                          "0.5", "--healthy-run", "3", "--backoff-min", "0.01", "--backoff-max",
-                          "4"});
+    auto options =
+        parse({"--service-dir", "/a", "--service-dir=/b", "--control-socket", "/s",
+               "--control-group", "wheel", "--stop-timeout", "2", "--finish-timeout", "0.5",
+               "--healthy-run", "3", "--backoff-min", "0.01", "--backoff-max", "4"});
     REQUIRE(options);
     CHECK(options->command.empty());  // services alone: the main decides whether that is enough
     CHECK(options->service_dirs == std::vector<std::string>{"/a", "/b"});

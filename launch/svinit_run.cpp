@@ -1,0 +1,110 @@
+#include "launch/svinit_run.h"
+
+#include <grp.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <memory>
+#include <set>
+
+#include "config/dir_watcher.h"
+#include "config/runit_dir.h"
+#include "control/runit_supervise.h"
+#include "control/server.h"
+#include "core/exit_codes.h"
+#include "core/signal_fd.h"
+#include "core/spawn.h"
+
+namespace svinit::launch {
+namespace {
+
+// Reads the service directories, reporting each problem once rather than at every scan.
+pid1::ServiceLoader make_loader(std::vector<std::filesystem::path> dirs) {
+    auto reported = std::make_shared<std::set<std::string>>();
+    return [dirs = std::move(dirs), reported] {
+        auto result = config::scan_service_dirs(dirs);
+        std::set<std::string> now;
+        for (const auto& diagnostic : result.diagnostics) {
+            auto text = diagnostic.describe();
+            if (!reported->contains(text)) spdlog::warn("{}", text);
+            now.insert(std::move(text));
+        }
+        *reported = std::move(now);
+        return std::move(result.services);
+    };
+}
+
+}  // namespace
+
+std::optional<gid_t> group_id(const std::string& group) {
+    gid_t gid = 0;
+    auto [end, ec] = std::from_chars(group.data(), group.data() + group.size(), gid);
+    if (ec == std::errc() && end == group.data() + group.size()) return gid;
+    if (const struct group* entry = ::getgrnam(group.c_str())) return entry->gr_gid;
+    return std::nullopt;
+}
+
+int run_init(RunPlan plan) {
+    // Block signals first: from here on they wait in the signalfd, none is lost.
+    auto signals = core::SignalFd::open(core::catchable_signals());
+    if (!signals) {
+        spdlog::error("{}", signals.error().message());
+        return exit_code::kInternal;
+    }
+    if (auto limit = core::raise_fd_limit(); limit) {
+        spdlog::debug("open file limit: {}", *limit);
+    } else {
+        spdlog::warn("{}; staying within the open file limit given", limit.error().message());
+    }
+    auto choice = core::make_event_loop(plan.event_loop);
+    if (!choice) {
+        spdlog::error("event loop: {}", choice.error().message());
+        return exit_code::kInternal;
+    }
+    spdlog::info("event loop: {}", choice->reason);
+    core::EventLoop& loop = *choice->loop;
+
+    const auto& dirs = plan.service_dirs;
+    plan.init.supervise = !dirs.empty();
+    pid1::Init init(loop, *signals, std::move(plan.init), make_loader(dirs));
+
+    std::unique_ptr<config::ServiceDirWatcher> watcher;
+    std::unique_ptr<control::ControlServer> server;
+    if (!dirs.empty()) {
+        // Watch before the first scan, so no change falls between the two.
+        auto watching = config::ServiceDirWatcher::create(loop, dirs, [&init] { init.reload(); });
+        if (watching) {
+            watcher = std::move(*watching);
+        } else {
+            spdlog::warn("service directories will not be watched: {}", watching.error().message());
+        }
+        server = std::make_unique<control::ControlServer>(
+            loop, *init.supervisor(),
+            control::ServerOptions{plan.control_socket, plan.control_group});
+        if (auto started = server->start(); !started) {
+            // PID 1 goes on without its control socket rather than take the services down.
+            spdlog::error("control socket {}: {}", plan.control_socket, started.error().message());
+            server.reset();
+        }
+    }
+
+    // runit's own sv reads and commands NAME/supervise/; declared after the server, so
+    // it is gone before the supervisor it observes.
+    std::unique_ptr<control::RunitSupervise> runit_supervise;
+    if (!dirs.empty() && plan.supervise_dir) {
+        runit_supervise = std::make_unique<control::RunitSupervise>(loop, *init.supervisor());
+        runit_supervise->start();
+    }
+
+    if (auto started = init.start(); !started) {
+        spdlog::error("{}", started.error().message);
+        return started.error().exit_code;
+    }
+    if (auto ran = loop.run(); !ran) {
+        spdlog::critical("event loop failed: {}", ran.error().message());
+        return exit_code::kInternal;
+    }
+    return init.exit_code();
+}
+
+}  // namespace svinit::launch

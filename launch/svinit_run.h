@@ -1,0 +1,32 @@
+#pragma once
+// Wiring of the layers shared by svinit's two command lines (its own and my_init's):
+// signals, the event loop, Init, the service directory watcher and the control socket.
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "pid1/init.h"
+
+namespace svinit::launch {
+
+struct RunPlan {
+    core::LoopKind event_loop = core::LoopKind::Auto;
+    std::vector<std::filesystem::path> service_dirs;  // empty: supervise nothing
+    std::string control_socket;
+    std::optional<gid_t> control_group;
+    bool supervise_dir = true;  // keep runit's NAME/supervise/ directories
+    pid1::InitConfig init;
+};
+
+// Runs until the end and returns the exit code.
+int run_init(RunPlan plan);
+
+// A group by name or number.
+std::optional<gid_t> group_id(const std::string& group);
+
+}  // namespace svinit::launch
