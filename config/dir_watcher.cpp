@@ -55,9 +55,9 @@ core::Result<std::unique_ptr<ServiceDirWatcher>> ServiceDirWatcher::create(
     std::unique_ptr<ServiceDirWatcher> watcher(new ServiceDirWatcher(
         loop, std::move(dirs), std::move(on_change), options, std::move(*inotify)));
     auto* self = watcher.get();
-    auto id = loop.watch_readable(self->inotify_.fd(), [self] { self->on_readable(); });
-    if (!id) return std::unexpected(id.error());
-    self->fd_watch_ = *id;
+    auto watch = loop.watch_readable(self->inotify_.fd(), [self] { self->on_readable(); });
+    if (!watch) return std::unexpected(watch.error());
+    self->fd_watch_ = std::move(*watch);
     self->refresh();
     return watcher;
 }
@@ -70,11 +70,6 @@ ServiceDirWatcher::ServiceDirWatcher(core::EventLoop& loop, std::vector<fs::path
       on_change_(std::move(on_change)),
       options_(options),
       inotify_(std::move(inotify)) {}
-
-ServiceDirWatcher::~ServiceDirWatcher() {
-    if (fd_watch_) loop_.unwatch(*fd_watch_);
-    if (timer_) loop_.cancel_timer(*timer_);
-}
 
 void ServiceDirWatcher::refresh() {
     diagnostics_.clear();
@@ -177,7 +172,6 @@ void ServiceDirWatcher::on_readable() {
         // Not expected from a kernel; stop watching rather than spin on a readable fd,
         // and let the rescan report it through diagnostics().
         read_failure_ = events.error().message();
-        loop_.unwatch(*fd_watch_);
         fd_watch_.reset();
         schedule();
         return;
@@ -207,25 +201,24 @@ bool ServiceDirWatcher::relevant(const core::InotifyEvent& event) const {
 }
 
 void ServiceDirWatcher::schedule() {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = loop_.now();
     if (timer_) {
         // Push the rescan back, but never past max_delay after the first event.
         if (now + options_.debounce > first_event_ + options_.max_delay) return;
-        loop_.cancel_timer(*timer_);
         timer_.reset();
     } else {
         first_event_ = now;
     }
-    auto id = loop_.add_timer(options_.debounce, false, [this] { fire(); });
-    if (!id) {
+    auto timer = loop_.add_timer(options_.debounce, false, [this] { fire(); });
+    if (!timer) {
         fire();  // no timer to be had: rescan now rather than never
         return;
     }
-    timer_ = *id;
+    timer_ = std::move(*timer);
 }
 
 void ServiceDirWatcher::fire() {
-    timer_.reset();
+    timer_.release();
     refresh();
     auto on_change = on_change_;  // *this may not survive the call
     on_change();

@@ -50,7 +50,6 @@ public:
         core::EventLoop& loop, std::vector<std::filesystem::path> dirs,
         std::function<void()> on_change, WatcherOptions options = {});
 
-    ~ServiceDirWatcher();
     ServiceDirWatcher(const ServiceDirWatcher&) = delete;
     ServiceDirWatcher& operator=(const ServiceDirWatcher&) = delete;
 
@@ -105,8 +104,8 @@ private:
     std::size_t diagnostics_dropped_ = 0;
     std::string read_failure_;  // set once reading inotify failed for good
 
-    std::optional<core::WatchId> fd_watch_;
-    std::optional<core::TimerId> timer_;  // the debounce, only while a rescan is due
+    core::WatchHandle fd_watch_;
+    core::TimerHandle timer_;  // the debounce, only while a rescan is due
     std::chrono::steady_clock::time_point first_event_{};
 };
 

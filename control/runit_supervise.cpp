@@ -9,11 +9,6 @@ namespace svinit::control {
 RunitSupervise::RunitSupervise(core::EventLoop& loop, services::SupervisorApi& api)
     : loop_(loop), api_(api) {}
 
-RunitSupervise::~RunitSupervise() {
-    if (observer_) api_.unobserve(*observer_);
-    if (flush_timer_) loop_.cancel_timer(*flush_timer_);
-}
-
 void RunitSupervise::start() {
     if (observer_) return;
     observer_ = api_.observe([this](std::string_view name) { on_change(name); });
@@ -33,12 +28,12 @@ void RunitSupervise::on_change(std::string_view name) {
     if (!dirty_.contains(name)) dirty_.emplace(name);
     if (flush_timer_) return;
     auto timer = loop_.add_timer(core::Duration::zero(), false, [this] {
-        flush_timer_.reset();
+        flush_timer_.release();
         flush();
     });
     // Without a timer the name stays noted, and the next change tries again.
     if (timer) {
-        flush_timer_ = *timer;
+        flush_timer_ = std::move(*timer);
     } else {
         spdlog::debug("supervise/: {}", timer.error().message());
     }

@@ -36,7 +36,6 @@ namespace svinit::control {
 class RunitSupervise {
 public:
     RunitSupervise(core::EventLoop& loop, services::SupervisorApi& api);
-    ~RunitSupervise();
     RunitSupervise(const RunitSupervise&) = delete;
     RunitSupervise& operator=(const RunitSupervise&) = delete;
 
@@ -67,10 +66,10 @@ private:
 
     core::EventLoop& loop_;
     services::SupervisorApi& api_;
-    std::optional<services::ObserverId> observer_;
+    services::SupervisorApi::ObserverHandle observer_;
     std::map<std::string, Entry, std::less<>> entries_;
     std::set<std::string, std::less<>> dirty_;  // at most one per service
-    std::optional<core::TimerId> flush_timer_;
+    core::TimerHandle flush_timer_;
 };
 
 }  // namespace svinit::control

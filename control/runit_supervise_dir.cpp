@@ -118,10 +118,6 @@ core::Result<void> replace_file(const std::string& path, std::string_view data) 
 SuperviseDir::SuperviseDir(core::EventLoop& loop, std::string path, OnCommand on_command)
     : loop_(loop), path_(std::move(path)), on_command_(std::move(on_command)) {}
 
-SuperviseDir::~SuperviseDir() {
-    if (watch_) loop_.unwatch(*watch_);
-}
-
 core::Result<std::unique_ptr<SuperviseDir>> SuperviseDir::open(core::EventLoop& loop,
                                                                const std::string& dir,
                                                                const RunitRecord& first,
@@ -155,7 +151,7 @@ core::Result<std::unique_ptr<SuperviseDir>> SuperviseDir::open(core::EventLoop& 
     SuperviseDir* raw = self.get();
     auto watch = loop.watch_readable(raw->control_.get(), [raw] { raw->on_control_readable(); });
     if (!watch) return std::unexpected(watch.error());
-    self->watch_ = *watch;
+    self->watch_ = std::move(*watch);
     return self;
 }
 
@@ -194,7 +190,6 @@ void SuperviseDir::on_control_readable() {
         if (n < 0) {
             // Not expected of a FIFO; stop watching rather than spin on a lasting error.
             spdlog::warn("read {}/control: {}; no longer read", path_, std::strerror(errno));
-            loop_.unwatch(*watch_);
             watch_.reset();
             return;
         }

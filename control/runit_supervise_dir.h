@@ -43,7 +43,6 @@ public:
                                                             const std::string& dir,
                                                             const RunitRecord& first,
                                                             OnCommand on_command);
-    ~SuperviseDir();
     SuperviseDir(const SuperviseDir&) = delete;
     SuperviseDir& operator=(const SuperviseDir&) = delete;
 
@@ -64,7 +63,7 @@ private:
     core::UniqueFd lock_;
     core::UniqueFd control_;
     core::UniqueFd ok_;
-    std::optional<core::WatchId> watch_;
+    core::WatchHandle watch_;
     std::optional<RunitRecord> written_;
     std::optional<std::uint32_t> pid_written_;
 };

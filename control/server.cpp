@@ -41,7 +41,6 @@ ControlServer::ControlServer(core::EventLoop& loop, services::SupervisorApi& api
 
 ControlServer::~ControlServer() {
     set_accepting(false);
-    if (accept_retry_timer_) loop_.cancel_timer(*accept_retry_timer_);
     accept_retry_timer_.reset();
     // The socket file goes with the listening socket (a file someone replaced stays).
     if (socket_) remove_socket_file(options_.path, *socket_);
@@ -239,18 +238,16 @@ void ControlServer::settle(std::uint64_t id) {
     bool failed = false;
     if (want_read && !c->read_watch) {
         auto w = loop_.watch_readable(fd, [this, id] { on_readable(id); });
-        if (w) c->read_watch = *w;
+        if (w) c->read_watch = std::move(*w);
         failed = failed || !w;
     } else if (!want_read && c->read_watch) {
-        loop_.unwatch(*c->read_watch);
         c->read_watch.reset();
     }
     if (want_write && !c->write_watch) {
         auto w = loop_.watch_writable(fd, [this, id] { on_writable(id); });
-        if (w) c->write_watch = *w;
+        if (w) c->write_watch = std::move(*w);
         failed = failed || !w;
     } else if (!want_write && c->write_watch) {
-        loop_.unwatch(*c->write_watch);
         c->write_watch.reset();
     }
     arm_timers(*c, want_write);
@@ -268,18 +265,16 @@ void ControlServer::arm_timers(Client& c, bool want_write) {
         c.stall_mark = c.conn.bytes_written();
         auto t = loop_.add_timer(options_.write_stall_timeout, false,
                                  [this, id] { on_stall_check(id); });
-        if (t) c.stall_timer = *t;
+        if (t) c.stall_timer = std::move(*t);
     } else if (!want_write && c.stall_timer) {
-        loop_.cancel_timer(*c.stall_timer);
         c.stall_timer.reset();
     }
     const bool idle = !want_write && !c.wait && !c.closing;
     if (idle && !c.idle_timer) {
         c.idle_mark = c.requests;
         auto t = loop_.add_timer(options_.idle_timeout, false, [this, id] { on_idle_check(id); });
-        if (t) c.idle_timer = *t;
+        if (t) c.idle_timer = std::move(*t);
     } else if (!idle && c.idle_timer) {
-        loop_.cancel_timer(*c.idle_timer);
         c.idle_timer.reset();
     }
 }
@@ -287,13 +282,8 @@ void ControlServer::arm_timers(Client& c, bool want_write) {
 void ControlServer::close_client(std::uint64_t id) {
     const auto it = clients_.find(id);
     if (it == clients_.end()) return;
-    Client& c = *it->second;
-    if (c.read_watch) loop_.unwatch(*c.read_watch);
-    if (c.write_watch) loop_.unwatch(*c.write_watch);
-    if (c.stall_timer) loop_.cancel_timer(*c.stall_timer);
-    if (c.idle_timer) loop_.cancel_timer(*c.idle_timer);
-    c.wait.reset();      // cancels its supervisor waits and timers
-    clients_.erase(it);  // closes the socket, after the watches on it are gone
+    // The client's handles go with it: watches and timers first, then the socket.
+    clients_.erase(it);
     if (!accept_retry_timer_ && clients_.size() < kMaxConnections) set_accepting(true);
 }
 

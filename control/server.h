@@ -54,7 +54,7 @@ struct ServerOptions {
     std::string path = kDefaultSocketPath;  // --control-socket
     std::optional<gid_t> group;             // --control-group: 0660 and this group may connect
     std::chrono::milliseconds write_stall_timeout = kWriteStallTimeout;  // shorter in tests
-    std::chrono::milliseconds idle_timeout = kIdleTimeout;                // shorter in tests
+    std::chrono::milliseconds idle_timeout = kIdleTimeout;               // shorter in tests
 };
 
 class ControlServer {
@@ -98,8 +98,8 @@ private:
     ServerOptions options_;
     AccessPolicy policy_;
     std::optional<ListenSocket> socket_;
-    std::optional<core::WatchId> accept_watch_;
-    std::optional<core::TimerId> accept_retry_timer_;
+    core::WatchHandle accept_watch_;
+    core::TimerHandle accept_retry_timer_;
     // Kept open so that, out of fds, one can be freed to accept and refuse with "busy"
     // instead of leaving the listener readable forever.
     core::UniqueFd reserve_fd_;

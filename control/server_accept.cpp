@@ -39,12 +39,11 @@ void ControlServer::set_accepting(bool on) {
     if (on && !accept_watch_ && socket_) {
         auto w = loop_.watch_readable(socket_->fd.get(), [this] { on_acceptable(); });
         if (w) {
-            accept_watch_ = *w;
+            accept_watch_ = std::move(*w);
         } else {
             spdlog::error("control: {}", w.error().message());
         }
     } else if (!on && accept_watch_) {
-        loop_.unwatch(*accept_watch_);
         accept_watch_.reset();
     }
 }
@@ -72,10 +71,10 @@ void ControlServer::on_acceptable() {
         spdlog::error("control: accept on {}: {}", options_.path, std::strerror(err));
         set_accepting(false);
         auto t = loop_.add_timer(std::chrono::seconds(1), false, [this] {
-            accept_retry_timer_.reset();
+            accept_retry_timer_.release();
             set_accepting(true);
         });
-        if (t) accept_retry_timer_ = *t;
+        if (t) accept_retry_timer_ = std::move(*t);
         return;
     }
 }
@@ -100,10 +99,10 @@ void ControlServer::refuse_for_lack_of_fds() {
     }
     set_accepting(false);
     auto t = loop_.add_timer(std::chrono::seconds(1), false, [this] {
-        accept_retry_timer_.reset();
+        accept_retry_timer_.release();
         set_accepting(true);
     });
-    if (t) accept_retry_timer_ = *t;
+    if (t) accept_retry_timer_ = std::move(*t);
 }
 
 void ControlServer::accept_one(core::UniqueFd fd) {

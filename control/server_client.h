@@ -20,13 +20,14 @@ struct ControlServer::Client {
     std::uint64_t id;
     Connection conn;
     PeerCredentials peer;
-    std::optional<core::WatchId> read_watch;
-    std::optional<core::WatchId> write_watch;
-    std::optional<core::TimerId> stall_timer;
+    // After conn: destroyed first, so no watch outlives the socket it watches.
+    core::WatchHandle read_watch;
+    core::WatchHandle write_watch;
+    core::TimerHandle stall_timer;
     std::uint64_t stall_mark = 0;  // bytes_written when the stall timer was armed
-    std::optional<core::TimerId> idle_timer;
-    std::uint64_t requests = 0;    // complete request lines taken
-    std::uint64_t idle_mark = 0;   // requests when the idle timer was armed
+    core::TimerHandle idle_timer;
+    std::uint64_t requests = 0;   // complete request lines taken
+    std::uint64_t idle_mark = 0;  // requests when the idle timer was armed
     std::unique_ptr<WaitRequest> wait;
     bool eof = false;      // the peer will send nothing more
     bool hung_up = false;  // ... and will read nothing more either

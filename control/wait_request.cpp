@@ -35,26 +35,18 @@ WaitRequest::WaitRequest(core::EventLoop& loop, services::SupervisorApi& api,
         }
         ++pending_;
         // done may run inside wait() (the target is already reached): on_result copes.
-        entry.id = api_.wait(*name, target_, [this, i](bool reached) { on_result(i, reached); });
+        entry.wait = api_.wait(*name, target_, [this, i](bool reached) { on_result(i, reached); });
     }
     starting_ = false;
     if (pending_ == 0 || timeout_.count() == 0) return;
     auto timer = loop_.add_timer(timeout_, false, [this] {
-        timeout_timer_.reset();
+        timeout_timer_.release();
         on_timeout();
     });
     if (timer) {
-        timeout_timer_ = *timer;
+        timeout_timer_ = std::move(*timer);
     } else {
         give_up(ErrorCode::Failed, "cannot arm the timeout: " + timer.error().message());
-    }
-}
-
-WaitRequest::~WaitRequest() {
-    if (timeout_timer_) loop_.cancel_timer(*timeout_timer_);
-    if (notify_timer_) loop_.cancel_timer(*notify_timer_);
-    for (Entry& entry : entries_) {
-        if (!entry.finished && entry.id) api_.cancel_wait(*entry.id);
     }
 }
 
@@ -69,6 +61,7 @@ void WaitRequest::on_result(std::size_t index, bool reached) {
     if (index >= entries_.size() || entries_[index].finished) return;
     Entry& entry = entries_[index];
     entry.finished = true;
+    entry.wait.release();  // done: nothing left to cancel
     --pending_;
     if (!reached) {
         entry.result.error = ErrorCode::UnknownService;
@@ -87,7 +80,7 @@ void WaitRequest::on_timeout() {
 void WaitRequest::give_up(ErrorCode code, const std::string& why) {
     for (Entry& entry : entries_) {
         if (entry.finished) continue;
-        if (entry.id) api_.cancel_wait(*entry.id);
+        entry.wait.reset();
         entry.finished = true;
         entry.result.error = code;
         entry.result.message = entry.result.service + ": " + why;
@@ -96,16 +89,13 @@ void WaitRequest::give_up(ErrorCode code, const std::string& why) {
 }
 
 void WaitRequest::notify_later() {
-    if (timeout_timer_) {
-        loop_.cancel_timer(*timeout_timer_);
-        timeout_timer_.reset();
-    }
+    timeout_timer_.reset();
     auto timer = loop_.add_timer(core::Duration::zero(), false, [this] {
-        notify_timer_.reset();
+        notify_timer_.release();
         notify();
     });
     if (timer) {
-        notify_timer_ = *timer;
+        notify_timer_ = std::move(*timer);
         return;
     }
     spdlog::error("control: wait: {}; answering at once", timer.error().message());

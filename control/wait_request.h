@@ -22,8 +22,7 @@ public:
     // re-entered); on_done may destroy this object.
     WaitRequest(core::EventLoop& loop, services::SupervisorApi& api, const Request& request,
                 core::Callback on_done);
-    // Cancels the supervisor waits and the timers still pending.
-    ~WaitRequest();
+    // Destroying it cancels the supervisor waits and the timers still pending (handles).
     WaitRequest(const WaitRequest&) = delete;
     WaitRequest& operator=(const WaitRequest&) = delete;
 
@@ -34,7 +33,7 @@ public:
 private:
     struct Entry {
         ServiceResult result;
-        std::optional<services::WaitId> id;
+        services::SupervisorApi::WaitHandle wait;
         bool finished = false;
     };
 
@@ -51,9 +50,9 @@ private:
     std::vector<Entry> entries_;
     std::size_t pending_ = 0;
     bool starting_ = true;  // inside the constructor: done() is read by the caller instead
-    std::optional<core::TimerId> timeout_timer_;
-    std::optional<core::TimerId> notify_timer_;
     core::Callback on_done_;
+    core::TimerHandle timeout_timer_;
+    core::TimerHandle notify_timer_;
 };
 
 }  // namespace svinit::control

@@ -1,35 +1,64 @@
 #include "core/child_reaper.h"
 
-#include "core/pidfd.h"
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include "core/pidfd.h"
 
 namespace svinit::core {
 
-Result<void> ChildReaper::track(Child child, ExitCallback on_exit) {
-    pid_t pid = child.pid;
+Result<TrackedChild> ChildReaper::spawn(const SpawnOptions& options, ExitCallback on_exit) {
+    auto child = core::spawn(options);
+    if (!child) return std::unexpected(child.error());
+    const pid_t pid = child->pid;
+    auto tracked = track(std::move(*child), std::move(on_exit));
+    // Unwatchable: stop it rather than lose track of it; it is reaped as an orphan.
+    if (!tracked) ::kill(pid, SIGKILL);
+    return tracked;
+}
+
+Result<TrackedChild> ChildReaper::track(Child child, ExitCallback on_exit) {
+    const pid_t pid = child.pid;
     auto watch = loop_.watch_readable(child.pidfd.get(), [this] { reap_all(); });
     if (!watch) return std::unexpected(watch.error());
-    tracked_.emplace(pid, Tracked{std::move(child), *watch, std::move(on_exit)});
+    const std::uint64_t serial = next_serial_++;
+    tracked_.insert_or_assign(
+        pid, Tracked{std::move(child), serial, std::move(*watch), std::move(on_exit)});
     has_children_ = true;
-    return {};
+    return TrackedChild(*this, ChildToken{pid, serial});
 }
 
-void ChildReaper::untrack(pid_t pid) {
-    auto node = tracked_.extract(pid);
-    if (node.empty()) return;
-    loop_.unwatch(node.mapped().watch);
+ChildReaper::Tracked* ChildReaper::find(ChildToken token) {
+    auto it = tracked_.find(token.pid);
+    if (it == tracked_.end() || it->second.serial != token.serial) return nullptr;
+    return &it->second;
 }
 
-Result<void> ChildReaper::send_signal(pid_t pid, int sig) {
-    auto it = tracked_.find(pid);
-    if (it == tracked_.end()) return error(ESRCH, fmt::format("signal {}: not a child of svinit", pid));
-    if (pidfd_send_signal(it->second.child.pidfd.get(), sig) != 0) {
-        return sys_error(fmt::format("pidfd_send_signal {} to pid {}", sig, pid));
+void ChildReaper::untrack(ChildToken token) {
+    if (find(token) != nullptr) tracked_.erase(token.pid);
+}
+
+Result<void> ChildReaper::signal(ChildToken token, int sig) {
+    Tracked* entry = find(token);
+    if (entry == nullptr) {
+        return error(ESRCH,
+                     fmt::format("signal {}: pid {} is not a child of svinit", sig, token.pid));
+    }
+    if (pidfd_send_signal(entry->child.pidfd.get(), sig) != 0) {
+        return sys_error(fmt::format("pidfd_send_signal {} to pid {}", sig, token.pid));
     }
     return {};
+}
+
+ChildReaper::NoChildrenListener ChildReaper::on_no_children(Callback cb) {
+    on_no_children_ = std::move(cb);
+    return NoChildrenListener(*this, ++no_children_serial_);
+}
+
+void ChildReaper::on_no_children_remove(std::uint64_t serial) {
+    if (serial == no_children_serial_) on_no_children_ = nullptr;
 }
 
 void ChildReaper::reap_all() {
@@ -55,13 +84,16 @@ void ChildReaper::reap_all() {
         }
     }
     in_pass_ = false;
-    if (!has_children_ && on_no_children_) on_no_children_();
+    if (!has_children_ && on_no_children_) {
+        Callback cb = on_no_children_;  // it may replace or remove itself
+        cb();
+    }
 }
 
 void ChildReaper::reap_tracked(pid_t pid) {
     auto node = tracked_.extract(pid);
     Tracked& entry = node.mapped();
-    loop_.unwatch(entry.watch);
+    entry.watch.reset();
     siginfo_t info{};
     if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(entry.child.pidfd.get()), &info,
                  WEXITED | WNOHANG) != 0 ||

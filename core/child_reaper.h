@@ -14,45 +14,36 @@
 
 #include <cstddef>
 #include <functional>
-#include <optional>
 #include <unordered_map>
 
+#include "core/child_host.h"
 #include "core/event_loop.h"
-#include "core/exit_status.h"
-#include "core/spawn.h"
 
 namespace svinit::core {
 
-struct ChildExit {
-    pid_t pid = 0;
-    ExitStatus status;
-    std::optional<SpawnFailure> spawn_failure;  // set when the child never reached exec
-};
-
-class ChildReaper {
+class ChildReaper final : public ChildHost {
 public:
-    using ExitCallback = std::function<void(const ChildExit&)>;
-
     explicit ChildReaper(EventLoop& loop) : loop_(loop) {}
     ChildReaper(const ChildReaper&) = delete;
     ChildReaper& operator=(const ChildReaper&) = delete;
 
-    // Takes the child (its pidfd and spawn report) and watches it; on_exit runs once,
-    // after the child is reaped.
-    Result<void> track(Child child, ExitCallback on_exit);
+    // ChildHost
+    Result<TrackedChild> spawn(const SpawnOptions& options, ExitCallback on_exit) override;
+    void untrack(ChildToken token) override;
+    Result<void> signal(ChildToken token, int sig) override;
 
-    // Stops tracking a child whose owner is going away: its callback will not run, and
-    // it is reaped as an orphan when it exits.
-    void untrack(pid_t pid);
-
-    // Signals a tracked child through its pidfd, so a reused pid is never hit.
-    Result<void> send_signal(pid_t pid, int sig);
+    // Takes a child started elsewhere (its pidfd and spawn report) and watches it.
+    Result<TrackedChild> track(Child child, ExitCallback on_exit);
 
     // Reaps every child that has exited. Safe to call at any time.
     void reap_all();
 
-    // Runs after each reap pass that found svinit has no children left at all.
-    void on_no_children(Callback cb) { on_no_children_ = std::move(cb); }
+    // Runs after each reap pass that found svinit has no children left at all; one
+    // listener at a time, for as long as the handle lives.
+    void on_no_children_remove(std::uint64_t serial);
+    using NoChildrenListener =
+        Registration<ChildReaper, std::uint64_t, &ChildReaper::on_no_children_remove>;
+    NoChildrenListener on_no_children(Callback cb);
 
     bool has_children() const noexcept { return has_children_; }
     bool is_tracked(pid_t pid) const { return tracked_.contains(pid); }
@@ -62,16 +53,20 @@ public:
 private:
     struct Tracked {
         Child child;
-        WatchId watch{};
+        std::uint64_t serial = 0;
+        WatchHandle watch;
         ExitCallback on_exit;
     };
 
+    Tracked* find(ChildToken token);
     void reap_tracked(pid_t pid);
     void reap_orphan(pid_t pid);
 
     EventLoop& loop_;
     std::unordered_map<pid_t, Tracked> tracked_;
+    std::uint64_t next_serial_ = 1;
     Callback on_no_children_;
+    std::uint64_t no_children_serial_ = 0;
     bool has_children_ = true;
     bool in_pass_ = false;
     std::size_t orphans_reaped_ = 0;

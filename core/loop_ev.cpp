@@ -89,19 +89,21 @@ public:
     EvLoop& operator=(const EvLoop&) = delete;
     ~EvLoop() override;
 
-    Result<WatchId> watch_readable(int fd, Callback cb) override;
-    Result<WatchId> watch_writable(int fd, Callback cb) override;
-    void unwatch(WatchId id) override;
-    Result<TimerId> add_timer(Duration after, bool repeat, Callback cb) override;
-    void cancel_timer(TimerId id) override;
+    void remove_watch(WatchId id) override;
+    void remove_timer(TimerId id) override;
     Result<void> run() override;
     // With EVRUN_ONCE, run() checks the flag after every turn; ev_break is not needed
     // (and would be forgotten if called before run(), as ev_run resets it).
     void stop() override { stop_requested_ = true; }
     std::string_view backend_name() const override { return "epoll"; }
 
+protected:
+    Result<WatchId> add_readable(int fd, Callback cb) override;
+    Result<WatchId> add_writable(int fd, Callback cb) override;
+    Result<TimerId> add_timer_id(Duration after, bool repeat, Callback cb) override;
+
 private:
-    Result<WatchId> add_watch(int fd, int events, const char* what, Callback cb);
+    Result<WatchId> add_watch(int fd, int events, Callback cb);
     static void on_io(struct ev_loop* loop, ev_io* io, int revents) noexcept;
     static void on_timer(struct ev_loop* loop, ev_timer* timer, int revents) noexcept;
     Result<void> run_until_stopped();
@@ -119,18 +121,17 @@ EvLoop::~EvLoop() {
     for (auto& [id, timer] : timers_) ev_timer_stop(loop_.get(), &timer->timer);
 }
 
-Result<WatchId> EvLoop::watch_readable(int fd, Callback cb) {
-    return add_watch(fd, EV_READ, "watch_readable", std::move(cb));
+Result<WatchId> EvLoop::add_readable(int fd, Callback cb) {
+    return add_watch(fd, EV_READ, std::move(cb));
 }
 
-Result<WatchId> EvLoop::watch_writable(int fd, Callback cb) {
-    return add_watch(fd, EV_WRITE, "watch_writable", std::move(cb));
+Result<WatchId> EvLoop::add_writable(int fd, Callback cb) {
+    return add_watch(fd, EV_WRITE, std::move(cb));
 }
 
 // libev keeps one epoll registration per fd and merges the events of every ev_io on
 // it, so a readable and a writable watch on one fd coexist.
-Result<WatchId> EvLoop::add_watch(int fd, int events, const char* what, Callback cb) {
-    if (auto ok = check_watch_args(fd, cb, what); !ok) return std::unexpected(ok.error());
+Result<WatchId> EvLoop::add_watch(int fd, int events, Callback cb) {
     const WatchId id{next_id_++};
     auto watch = std::make_shared<Watch>(Watch{{}, this, id, std::move(cb)});
     ev_io_init(&watch->io, &EvLoop::on_io, fd, events);
@@ -141,16 +142,14 @@ Result<WatchId> EvLoop::add_watch(int fd, int events, const char* what, Callback
 }
 
 // ev_io_stop also clears an event already pending for this watcher, so it never fires.
-void EvLoop::unwatch(WatchId id) {
+void EvLoop::remove_watch(WatchId id) {
     const auto it = watches_.find(id);
     if (it == watches_.end()) return;
     ev_io_stop(loop_.get(), &it->second->io);
     watches_.erase(it);
 }
 
-Result<TimerId> EvLoop::add_timer(Duration after, bool repeat, Callback cb) {
-    if (!cb) return error(EINVAL, "add_timer: empty callback");
-    if (repeat && after <= Duration::zero()) return error(EINVAL, "add_timer: repeating every 0s");
+Result<TimerId> EvLoop::add_timer_id(Duration after, bool repeat, Callback cb) {
     const double seconds = std::chrono::duration<double>(std::max(after, Duration::zero())).count();
     const TimerId id{next_id_++};
     auto timer = std::make_shared<Timer>(Timer{{}, this, id, repeat, std::move(cb)});
@@ -164,7 +163,7 @@ Result<TimerId> EvLoop::add_timer(Duration after, bool repeat, Callback cb) {
     return id;
 }
 
-void EvLoop::cancel_timer(TimerId id) {
+void EvLoop::remove_timer(TimerId id) {
     const auto it = timers_.find(id);
     if (it == timers_.end()) return;
     ev_timer_stop(loop_.get(), &it->second->timer);

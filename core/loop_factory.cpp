@@ -54,10 +54,4 @@ Result<LoopChoice> make_event_loop(LoopKind kind) {
     return error(EINVAL, "make_event_loop: unknown loop kind");
 }
 
-Result<void> check_watch_args(int fd, const Callback& cb, const char* what) {
-    if (!cb) return error(EINVAL, std::string(what) + ": empty callback");
-    if (::fcntl(fd, F_GETFD) < 0) return sys_error(std::string(what) + ": fd " + std::to_string(fd));
-    return {};
-}
-
 }  // namespace svinit::core

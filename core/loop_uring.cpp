@@ -131,18 +131,20 @@ class UringLoop final : public EventLoop {
 public:
     Result<void> init();
 
-    Result<WatchId> watch_readable(int fd, Callback cb) override;
-    Result<WatchId> watch_writable(int fd, Callback cb) override;
-    void unwatch(WatchId id) override;
-    Result<TimerId> add_timer(Duration after, bool repeat, Callback cb) override;
-    void cancel_timer(TimerId id) override;
+    void remove_watch(WatchId id) override;
+    void remove_timer(TimerId id) override;
     Result<void> run() override;
     void stop() override { stop_requested_ = true; }
     std::string_view backend_name() const override { return "io_uring"; }
 
+protected:
+    Result<WatchId> add_readable(int fd, Callback cb) override;
+    Result<WatchId> add_writable(int fd, Callback cb) override;
+    Result<TimerId> add_timer_id(Duration after, bool repeat, Callback cb) override;
+
 private:
     Result<void> probe_multishot_poll();
-    Result<WatchId> add_watch(int fd, unsigned poll_mask, const char* what, Callback cb);
+    Result<WatchId> add_watch(int fd, unsigned poll_mask, Callback cb);
     Result<void> run_until_stopped();
     Result<void> wait_for_completions();
     void collect_batch();
@@ -214,25 +216,24 @@ Result<void> UringLoop::probe_multishot_poll() {
     return {};
 }
 
-Result<WatchId> UringLoop::watch_readable(int fd, Callback cb) {
-    return add_watch(fd, kPollIn, "watch_readable", std::move(cb));
+Result<WatchId> UringLoop::add_readable(int fd, Callback cb) {
+    return add_watch(fd, kPollIn, std::move(cb));
 }
 
 // A second one-shot poll on the same fd: the kernel keeps each poll request apart, so a
 // readable and a writable watch on one fd coexist.
-Result<WatchId> UringLoop::watch_writable(int fd, Callback cb) {
-    return add_watch(fd, kPollOut, "watch_writable", std::move(cb));
+Result<WatchId> UringLoop::add_writable(int fd, Callback cb) {
+    return add_watch(fd, kPollOut, std::move(cb));
 }
 
-Result<WatchId> UringLoop::add_watch(int fd, unsigned poll_mask, const char* what, Callback cb) {
-    if (auto ok = check_watch_args(fd, cb, what); !ok) return std::unexpected(ok.error());
+Result<WatchId> UringLoop::add_watch(int fd, unsigned poll_mask, Callback cb) {
     const std::uint64_t id = next_id_++;
     watches_.emplace(WatchId{id}, std::make_shared<Watch>(Watch{fd, poll_mask, std::move(cb)}));
     perform({OpKind::ArmPoll, id});
     return WatchId{id};
 }
 
-void UringLoop::unwatch(WatchId id) {
+void UringLoop::remove_watch(WatchId id) {
     const auto it = watches_.find(id);
     if (it == watches_.end()) return;
     const bool armed = it->second->armed;
@@ -244,9 +245,7 @@ void UringLoop::unwatch(WatchId id) {
     if (!running_) submit();
 }
 
-Result<TimerId> UringLoop::add_timer(Duration after, bool repeat, Callback cb) {
-    if (!cb) return error(EINVAL, "add_timer: empty callback");
-    if (repeat && after <= Duration::zero()) return error(EINVAL, "add_timer: repeating every 0s");
+Result<TimerId> UringLoop::add_timer_id(Duration after, bool repeat, Callback cb) {
     const std::uint64_t id = next_id_++;
     timers_.emplace(TimerId{id},
                     std::make_shared<Timer>(Timer{to_timespec(after), repeat, std::move(cb)}));
@@ -254,7 +253,7 @@ Result<TimerId> UringLoop::add_timer(Duration after, bool repeat, Callback cb) {
     return TimerId{id};
 }
 
-void UringLoop::cancel_timer(TimerId id) {
+void UringLoop::remove_timer(TimerId id) {
     const auto it = timers_.find(id);
     if (it == timers_.end()) return;
     const bool armed = it->second->armed;

@@ -25,11 +25,11 @@ void FinalSweep::start(core::Duration grace, core::Callback done) {
     if (started_) return;
     started_ = true;
     done_ = std::move(done);
-    reaper_.on_no_children([this] { finish(); });
+    no_children_ = reaper_.on_no_children([this] { finish(); });
     signal_all(SIGTERM);
     signal_all(SIGCONT);
     if (auto timer = loop_.add_timer(grace, false, [this] { on_grace_expired(); })) {
-        timer_ = *timer;
+        timer_ = std::move(*timer);
     } else {
         spdlog::error("kill grace timer: {}", timer.error().message());
         on_grace_expired();
@@ -39,24 +39,24 @@ void FinalSweep::start(core::Duration grace, core::Callback done) {
 }
 
 void FinalSweep::on_grace_expired() {
-    timer_.reset();
+    timer_.release();
     if (finished_) return;
     spdlog::info("processes still running after the grace period; sending SIGKILL");
     signal_all(SIGKILL);
     if (auto timer = loop_.add_timer(kAfterKillGuard, false, [this] {
-            timer_.reset();
+            timer_.release();
             spdlog::warn("processes survived SIGKILL; exiting anyway");
             finish();
         })) {
-        timer_ = *timer;
+        timer_ = std::move(*timer);
     }
 }
 
 void FinalSweep::finish() {
     if (finished_) return;
     finished_ = true;
-    if (timer_) loop_.cancel_timer(*timer_);
     timer_.reset();
+    no_children_.reset();
     if (done_) done_();
 }
 

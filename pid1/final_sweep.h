@@ -23,7 +23,8 @@ private:
     core::EventLoop& loop_;
     core::ChildReaper& reaper_;
     core::Callback done_;
-    std::optional<core::TimerId> timer_;
+    core::TimerHandle timer_;
+    core::ChildReaper::NoChildrenListener no_children_;
     bool started_ = false;
     bool finished_ = false;
 };

@@ -34,9 +34,9 @@ std::expected<void, StartFailure> Init::start() {
     if (::getpid() != 1 && ::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         spdlog::warn("PR_SET_CHILD_SUBREAPER: {}", std::strerror(errno));
     }
-    if (auto watch = loop_.watch_readable(signals_.fd(), [this] { on_signals(); }); !watch) {
-        return std::unexpected(StartFailure{watch.error().message(), 1});
-    }
+    auto watch = loop_.watch_readable(signals_.fd(), [this] { on_signals(); });
+    if (!watch) return std::unexpected(StartFailure{watch.error().message(), exit_code::kInternal});
+    signals_watch_ = std::move(*watch);
     const auto& lifecycle = config_.lifecycle;
     auto startup = lifecycle.startup ? lifecycle.startup() : std::vector<std::string>{};
     if (startup.empty()) {
@@ -101,21 +101,22 @@ std::expected<void, StartFailure> Init::start_main_command() {
     const char* path_env = std::getenv("PATH");
     auto path = core::resolve_command(name, path_env ? path_env : "");
     if (!path) {
-        return std::unexpected(StartFailure{fmt::format("cannot run {}", path.error().context),
-                                            path.error().code == EACCES ? 126 : 127});
+        return std::unexpected(StartFailure{
+            fmt::format("cannot run {}", path.error().context),
+            path.error().code == EACCES ? exit_code::kCannotExecute : exit_code::kNotFound});
     }
     core::SpawnOptions options;
     options.path = *path;
     options.argv = config_.command;
     options.foreground_tty = ::isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
     if (config_.lifecycle.my_init) spdlog::info("Running {}...", fmt::join(config_.command, " "));
-    auto child = core::spawn(options);
-    if (!child) return std::unexpected(StartFailure{child.error().message(), 1});
-    main_pid_ = child->pid;
-    spdlog::debug("started {} as pid {}", name, child->pid);
-    auto tracked = reaper_.track(std::move(*child),
-                                 [this](const core::ChildExit& exit) { on_main_exit(exit); });
-    if (!tracked) return std::unexpected(StartFailure{tracked.error().message(), 1});
+    auto child = reaper_.spawn(options, [this](const core::ChildExit& exit) {
+        main_.release();
+        on_main_exit(exit);
+    });
+    if (!child) return std::unexpected(StartFailure{child.error().message(), exit_code::kInternal});
+    main_ = std::move(*child);
+    spdlog::debug("started {} as pid {}", name, main_.id().pid);
     return {};
 }
 
@@ -155,7 +156,7 @@ void Init::on_signal(int sig) {
         begin_shutdown(sig);
         return;
     }
-    if (supervisor_ && sig == SIGHUP && !main_pid_) {
+    if (supervisor_ && sig == SIGHUP && !main_) {
         spdlog::info("SIGHUP: reading the service directories again");
         reload();
         return;
@@ -164,26 +165,24 @@ void Init::on_signal(int sig) {
 }
 
 void Init::forward(int sig) {
-    if (!main_pid_) {
+    if (!main_) {
         spdlog::debug("SIG{} received with no main command running; ignored", sigabbrev_np(sig));
         return;
     }
     if (config_.signal_group) {
         // The group cannot be reused while its leader, the main command, is unreaped.
-        if (::kill(-*main_pid_, sig) != 0) {
-            spdlog::warn("forwarding SIG{} to process group {}: {}", sigabbrev_np(sig), *main_pid_,
-                         std::strerror(errno));
+        if (::kill(-main_.id().pid, sig) != 0) {
+            spdlog::warn("forwarding SIG{} to process group {}: {}", sigabbrev_np(sig),
+                         main_.id().pid, std::strerror(errno));
         }
         return;
     }
-    if (auto sent = reaper_.send_signal(*main_pid_, sig); !sent) {
+    if (auto sent = reaper_.signal(main_.id(), sig); !sent) {
         spdlog::warn("forwarding SIG{}: {}", sigabbrev_np(sig), sent.error().message());
     }
 }
 
 void Init::on_main_exit(const core::ChildExit& exit) {
-    main_pid_.reset();
-    if (main_kill_timer_) loop_.cancel_timer(*main_kill_timer_);
     main_kill_timer_.reset();
     const std::string& name = config_.command.front();
     if (exit.spawn_failure) {
@@ -203,7 +202,7 @@ void Init::on_main_exit(const core::ChildExit& exit) {
 
 void Init::begin_shutdown(std::optional<int> signal_for_main) {
     // my_init stops its main command with SIGTERM whichever signal it got.
-    if (signal_for_main && main_pid_) {
+    if (signal_for_main && main_) {
         forward(config_.lifecycle.my_init ? SIGTERM : *signal_for_main);
     }
     if (shutting_down_) {
@@ -215,8 +214,8 @@ void Init::begin_shutdown(std::optional<int> signal_for_main) {
         scripts_.abort(config_.service_policy.stop_timeout);  // on_boot_done goes on from there
         return;
     }
-    if (signal_for_main && main_pid_ && handles_shutdown_) arm_main_kill_timer();
-    if (config_.lifecycle.my_init && main_pid_) {
+    if (signal_for_main && main_ && handles_shutdown_) arm_main_kill_timer();
+    if (config_.lifecycle.my_init && main_) {
         phase_ = Phase::StoppingMain;  // on_main_exit goes on from there
         return;
     }
@@ -227,13 +226,13 @@ void Init::begin_shutdown(std::optional<int> signal_for_main) {
 // the stop timeout.
 void Init::arm_main_kill_timer() {
     auto timer = loop_.add_timer(config_.service_policy.stop_timeout, false, [this] {
-        main_kill_timer_.reset();
-        if (!main_pid_) return;
+        main_kill_timer_.release();
+        if (!main_) return;
         spdlog::warn("{} still running after the stop timeout; sending SIGKILL",
                      config_.command.front());
-        (void)reaper_.send_signal(*main_pid_, SIGKILL);
+        (void)reaper_.signal(main_.id(), SIGKILL);
     });
-    if (timer) main_kill_timer_ = *timer;
+    if (timer) main_kill_timer_ = std::move(*timer);
 }
 
 void Init::run_pre_shutdown() {
@@ -286,7 +285,7 @@ void Init::run_shutdown_scripts(const Lifecycle::ScriptList& list, core::Callbac
 
 // The end comes when the main command and every service are gone: then the sweep.
 void Init::maybe_finish() {
-    if (finishing_ || main_pid_ || phase_ != Phase::Final || !services_stopped_) return;
+    if (finishing_ || main_ || phase_ != Phase::Final || !services_stopped_) return;
     finishing_ = true;
     if (config_.lifecycle.my_init && by_signal_) {
         spdlog::warn("Init system aborted.");

@@ -113,7 +113,8 @@ private:
     FinalSweep sweep_;
     ScriptRunner scripts_;
     std::optional<services::Supervisor> supervisor_;
-    std::optional<pid_t> main_pid_;
+    core::WatchHandle signals_watch_;
+    core::TrackedChild main_;
     Phase phase_ = Phase::Running;
     bool booted_ = false;            // startup scripts done: shutdown scripts may run
     bool handles_shutdown_ = false;  // TERM/INT stop everything (else passed on, like tini)
@@ -121,7 +122,7 @@ private:
     bool by_signal_ = false;
     bool services_stopped_ = false;
     bool finishing_ = false;
-    std::optional<core::TimerId> main_kill_timer_;
+    core::TimerHandle main_kill_timer_;
     int exit_code_ = 0;
 };
 

@@ -3,14 +3,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include "core/spawn.h"
-
 namespace svinit::pid1 {
-
-ScriptRunner::~ScriptRunner() {
-    cancel_timer();
-    if (current_) reaper_.untrack(*current_);
-}
 
 void ScriptRunner::run(std::vector<std::string> paths, std::optional<core::Duration> limit,
                        AfterEach after_each, Done done) {
@@ -33,33 +26,28 @@ void ScriptRunner::next() {
     options.argv = {path};
     // Like my_init's children: same process group, so a terminal's ^C reaches them too.
     options.new_process_group = false;
-    auto child = core::spawn(options);
+    auto child = reaper_.spawn(options, [this, path](const core::ChildExit& exit) {
+        current_.release();
+        on_exit(path, exit);
+    });
     if (!child) {
         // Reported like a script that could not exec: the sequence decides what follows.
-        spdlog::error("{}", child.error().message());
+        spdlog::error("{}: {}", path, child.error().message());
         return on_exit(path, core::ChildExit{0, core::ExitStatus::exited(126), std::nullopt});
     }
-    pid_t pid = child->pid;
-    auto tracked = reaper_.track(
-        std::move(*child), [this, path](const core::ChildExit& exit) { on_exit(path, exit); });
-    if (!tracked) {
-        spdlog::error("{}: {}", path, tracked.error().message());
-        return on_exit(path, core::ChildExit{pid, core::ExitStatus::exited(126), std::nullopt});
-    }
-    current_ = pid;
+    current_ = std::move(*child);
     if (limit_) {
         auto timer = loop_.add_timer(*limit_, false, [this, path] {
-            timer_.reset();
+            timer_.release();
             spdlog::warn("{} still running after its time limit; stopping it", path);
             stop_current(kKillGrace);
         });
-        if (timer) timer_ = *timer;
+        if (timer) timer_ = std::move(*timer);
     }
 }
 
 void ScriptRunner::on_exit(const std::string& path, const core::ChildExit& exit) {
-    current_.reset();
-    cancel_timer();
+    timer_.reset();
     if (exit.spawn_failure) spdlog::error("{}: {}", path, exit.spawn_failure->describe());
     bool go_on = !after_each_ || after_each_(path, exit);
     if (!go_on) return finish(false);
@@ -70,31 +58,26 @@ void ScriptRunner::abort(core::Duration grace) {
     if (!running()) return;
     aborting_ = true;
     if (!current_) return finish(false);
-    cancel_timer();
+    timer_.reset();
     stop_current(grace);
 }
 
 void ScriptRunner::stop_current(core::Duration grace) {
     if (!current_) return;
-    (void)reaper_.send_signal(*current_, SIGTERM);
+    (void)reaper_.signal(current_.id(), SIGTERM);
     auto timer = loop_.add_timer(grace, false, [this] {
-        timer_.reset();
-        if (current_) (void)reaper_.send_signal(*current_, SIGKILL);
+        timer_.release();
+        if (current_) (void)reaper_.signal(current_.id(), SIGKILL);
     });
-    if (timer) timer_ = *timer;
+    if (timer) timer_ = std::move(*timer);
 }
 
 void ScriptRunner::finish(bool completed) {
-    cancel_timer();
+    timer_.reset();
     auto done = std::move(done_);
     done_ = nullptr;
     after_each_ = nullptr;
     if (done) done(completed);
-}
-
-void ScriptRunner::cancel_timer() {
-    if (timer_) loop_.cancel_timer(*timer_);
-    timer_.reset();
 }
 
 }  // namespace svinit::pid1

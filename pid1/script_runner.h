@@ -23,7 +23,6 @@ public:
     ScriptRunner(core::EventLoop& loop, core::ChildReaper& reaper) : loop_(loop), reaper_(reaper) {}
     ScriptRunner(const ScriptRunner&) = delete;
     ScriptRunner& operator=(const ScriptRunner&) = delete;
-    ~ScriptRunner();
 
     // Starts the sequence. A script that runs longer than `limit` gets SIGTERM, then
     // SIGKILL after kKillGrace; nullopt: no limit (my_init's startup scripts have none).
@@ -43,7 +42,6 @@ private:
     void on_exit(const std::string& path, const core::ChildExit& exit);
     void stop_current(core::Duration grace);
     void finish(bool completed);
-    void cancel_timer();
 
     core::EventLoop& loop_;
     core::ChildReaper& reaper_;
@@ -52,8 +50,8 @@ private:
     std::optional<core::Duration> limit_;
     AfterEach after_each_;
     Done done_;
-    std::optional<pid_t> current_;
-    std::optional<core::TimerId> timer_;
+    core::TrackedChild current_;
+    core::TimerHandle timer_;
     bool aborting_ = false;
 };
 

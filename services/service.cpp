@@ -2,9 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <unistd.h>
-
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 namespace svinit::services {
 
@@ -37,9 +36,9 @@ core::Result<std::unique_ptr<Service>> Service::create(ProcessContext context, S
                 if (s.on_change_) s.on_change_();
             });
     }
-    s.main_ = std::make_unique<SupervisedProcess>(
-        context, s.spec_.name, s.spec_.main, policy_for(s.spec_.main, policy), main_stdio,
-        [&s](State, State to) { s.on_main_change(to); });
+    s.main_ = std::make_unique<SupervisedProcess>(context, s.spec_.name, s.spec_.main,
+                                                  policy_for(s.spec_.main, policy), main_stdio,
+                                                  [&s](State, State to) { s.on_main_change(to); });
     return service;
 }
 
@@ -52,24 +51,42 @@ void Service::start() {
 core::Result<void> Service::command(Command command) {
     if (retiring_) return core::error(EAGAIN, spec_.name + ": being removed");
     switch (command) {
-        case Command::Up: main_->post(WantUp{}); return {};
-        case Command::Down: main_->post(WantDown{}); return {};
-        case Command::Once: main_->post(WantOnce{}); return {};
+        case Command::Up:
+            main_->post(WantUp{});
+            return {};
+        case Command::Down:
+            main_->post(WantDown{});
+            return {};
+        case Command::Once:
+            main_->post(WantOnce{});
+            return {};
         case Command::Restart:
             // Down then up: the state machine restarts at once after our TERM.
             if (main_->running()) main_->post(WantDown{});
             main_->post(WantUp{});
             return {};
-        case Command::Pause: main_->post(Pause{}); return {};
-        case Command::Cont: main_->post(Continue{}); return {};
-        case Command::Term: return main_->signal(SIGTERM);
-        case Command::Kill: return main_->signal(SIGKILL);
-        case Command::Hup: return main_->signal(SIGHUP);
-        case Command::Int: return main_->signal(SIGINT);
-        case Command::Quit: return main_->signal(SIGQUIT);
-        case Command::Usr1: return main_->signal(SIGUSR1);
-        case Command::Usr2: return main_->signal(SIGUSR2);
-        case Command::Alarm: return main_->signal(SIGALRM);
+        case Command::Pause:
+            main_->post(Pause{});
+            return {};
+        case Command::Cont:
+            main_->post(Continue{});
+            return {};
+        case Command::Term:
+            return main_->signal(SIGTERM);
+        case Command::Kill:
+            return main_->signal(SIGKILL);
+        case Command::Hup:
+            return main_->signal(SIGHUP);
+        case Command::Int:
+            return main_->signal(SIGINT);
+        case Command::Quit:
+            return main_->signal(SIGQUIT);
+        case Command::Usr1:
+            return main_->signal(SIGUSR1);
+        case Command::Usr2:
+            return main_->signal(SIGUSR2);
+        case Command::Alarm:
+            return main_->signal(SIGALRM);
     }
     return {};
 }
@@ -92,11 +109,9 @@ void Service::retire_logger() {
     // daemon holding it): closing it gives the logger end-of-file after the last line.
     pipe_write_.reset();
     log_->post(WantOnce{});
-    auto timer = context_.loop.add_timer(stop_timeout_, false, [this] {
-        log_->post(WantDown{});
-    });
+    auto timer = context_.loop.add_timer(stop_timeout_, false, [this] { log_->post(WantDown{}); });
     if (timer) {
-        log_drain_timer_ = *timer;
+        log_drain_timer_ = std::move(*timer);
     } else {
         log_->post(WantDown{});
     }

@@ -54,7 +54,7 @@ private:
     core::UniqueFd pipe_write_;
     std::unique_ptr<SupervisedProcess> main_;
     std::unique_ptr<SupervisedProcess> log_;
-    std::optional<core::TimerId> log_drain_timer_;
+    core::TimerHandle log_drain_timer_;
     bool retiring_ = false;
     Duration stop_timeout_{};
 };

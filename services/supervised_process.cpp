@@ -1,10 +1,9 @@
 #include "services/supervised_process.h"
 
 #include <fcntl.h>
-#include <signal.h>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 namespace svinit::services {
@@ -29,18 +28,14 @@ SupervisedProcess::SupervisedProcess(ProcessContext context, std::string label, 
       policy_(policy),
       stdio_(stdio),
       on_change_(std::move(on_change)),
-      state_(initial_state(spec_.normally_down, Clock::now())) {}
+      state_(initial_state(spec_.normally_down, context_.loop.now())) {}
 
-SupervisedProcess::~SupervisedProcess() {
-    cancel_timer();
-    // Owners destroy settled programs only; should one still run, it becomes an orphan
-    // to be reaped, and no callback can reach this object any more.
-    if (run_pid_) context_.reaper.untrack(*run_pid_);
-    if (finish_pid_) context_.reaper.untrack(*finish_pid_);
-}
+// No destructor: the handles untrack the children and cancel the timer. Owners destroy
+// settled programs only; should one still run, it becomes an orphan to be reaped, and no
+// callback can reach this object any more.
 
 void SupervisedProcess::start() {
-    Transition t = services::start(spec_.normally_down, Clock::now(), policy_);
+    Transition t = services::start(spec_.normally_down, context_.loop.now(), policy_);
     state_ = t.next;
     for (const Action& action : t.actions) execute(action);
     drain();
@@ -57,7 +52,7 @@ void SupervisedProcess::drain() {
     while (!queue_.empty()) {
         Event event = queue_.front();
         queue_.pop_front();
-        Transition t = step(state_, event, Clock::now(), policy_);
+        Transition t = step(state_, event, context_.loop.now(), policy_);
         if (t.ignored) {
             spdlog::debug("{}: {} ignored in state {}", label_, event_name(event),
                           to_string(state_.state));
@@ -86,11 +81,11 @@ void SupervisedProcess::execute(const Action& action) {
                     spdlog::warn("{}: {}", label_, sent.error().message());
                 }
             } else if constexpr (std::is_same_v<A, SignalFinish>) {
-                if (finish_pid_) (void)context_.reaper.send_signal(*finish_pid_, a.sig);
+                if (finish_) (void)context_.children.signal(finish_.id(), a.sig);
             } else if constexpr (std::is_same_v<A, ArmTimer>) {
                 arm_timer(a);
             } else if constexpr (std::is_same_v<A, CancelTimer>) {
-                cancel_timer();
+                timer_.reset();
             } else if constexpr (std::is_same_v<A, Notify>) {
                 if (a.to == State::Backoff || a.to == State::Failed) {
                     spdlog::warn("{}: {}", label_, failure_reason());
@@ -101,8 +96,9 @@ void SupervisedProcess::execute(const Action& action) {
         action);
 }
 
-core::Result<core::Child> SupervisedProcess::spawn_program(const std::filesystem::path& path,
-                                                           std::vector<std::string> argv) {
+core::Result<core::TrackedChild> SupervisedProcess::spawn_program(
+    const std::filesystem::path& path, std::vector<std::string> argv,
+    core::ChildHost::ExitCallback on_exit) {
     core::UniqueFd devnull;
     if (!stdio_.in) {
         devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -114,19 +110,12 @@ core::Result<core::Child> SupervisedProcess::spawn_program(const std::filesystem
     options.cwd = spec_.dir.string();
     options.stdin_fd = stdio_.in ? stdio_.in->get() : devnull.get();
     options.stdout_fd = stdio_.out ? stdio_.out->get() : -1;
-    return core::spawn(options);
+    return context_.children.spawn(options, std::move(on_exit));
 }
 
 void SupervisedProcess::spawn_run() {
-    auto child = spawn_program(kRun, {kRun});
-    if (!child) {
-        spdlog::error("{}: cannot start {}: {}", label_, kRun, child.error().message());
-        queue_.push_back(SpawnFailed{child.error().code});
-        return;
-    }
-    pid_t pid = child->pid;
-    auto tracked = context_.reaper.track(std::move(*child), [this](const core::ChildExit& exit) {
-        run_pid_.reset();
+    auto child = spawn_program(kRun, {kRun}, [this](const core::ChildExit& exit) {
+        run_.release();
         if (exit.spawn_failure) {
             spdlog::error("{}: cannot run {}/run: {}", label_, spec_.dir.string(),
                           exit.spawn_failure->describe());
@@ -136,66 +125,54 @@ void SupervisedProcess::spawn_run() {
             post(ChildExited{exit.status});
         }
     });
-    if (!tracked) {
-        // Unwatchable: stop it rather than lose track of it.
-        ::kill(pid, SIGKILL);
-        queue_.push_back(SpawnFailed{tracked.error().code});
+    if (!child) {
+        spdlog::error("{}: cannot start {}: {}", label_, kRun, child.error().message());
+        queue_.push_back(SpawnFailed{child.error().code});
         return;
     }
-    run_pid_ = pid;
-    spdlog::debug("{}: started run (pid {})", label_, pid);
+    run_ = std::move(*child);
+    spdlog::debug("{}: started run (pid {})", label_, run_.id().pid);
 }
 
 void SupervisedProcess::spawn_finish(const SpawnFinish& args) {
-    auto child = spawn_program(kFinish, {kFinish, std::to_string(args.exit_code_arg),
-                                         std::to_string(args.signal_arg)});
+    auto child = spawn_program(
+        kFinish, {kFinish, std::to_string(args.exit_code_arg), std::to_string(args.signal_arg)},
+        [this](const core::ChildExit& exit) {
+            finish_.release();
+            if (exit.spawn_failure) {
+                spdlog::error("{}: cannot run {}/finish: {}", label_, spec_.dir.string(),
+                              exit.spawn_failure->describe());
+                post(FinishSpawnFailed{exit.spawn_failure->error});
+            } else {
+                post(FinishExited{exit.status});
+            }
+        });
     if (!child) {
         spdlog::error("{}: cannot start {}: {}", label_, kFinish, child.error().message());
         queue_.push_back(FinishSpawnFailed{child.error().code});
         return;
     }
-    pid_t pid = child->pid;
-    auto tracked = context_.reaper.track(std::move(*child), [this](const core::ChildExit& exit) {
-        finish_pid_.reset();
-        if (exit.spawn_failure) {
-            spdlog::error("{}: cannot run {}/finish: {}", label_, spec_.dir.string(),
-                          exit.spawn_failure->describe());
-            post(FinishSpawnFailed{exit.spawn_failure->error});
-        } else {
-            post(FinishExited{exit.status});
-        }
-    });
-    if (!tracked) {
-        ::kill(pid, SIGKILL);
-        queue_.push_back(FinishSpawnFailed{tracked.error().code});
-        return;
-    }
-    finish_pid_ = pid;
+    finish_ = std::move(*child);
 }
 
 core::Result<void> SupervisedProcess::signal(int sig) {
-    if (!run_pid_) return core::error(ESRCH, fmt::format("{}: not running", label_));
-    return context_.reaper.send_signal(*run_pid_, sig);
+    if (!run_) return core::error(ESRCH, fmt::format("{}: not running", label_));
+    return context_.children.signal(run_.id(), sig);
 }
 
 void SupervisedProcess::arm_timer(const ArmTimer& timer) {
-    cancel_timer();
-    auto delay = std::max(Duration::zero(), timer.deadline - Clock::now());
+    timer_.reset();
+    auto delay = std::max(Duration::zero(), timer.deadline - context_.loop.now());
     auto purpose = timer.purpose;
-    auto id = context_.loop.add_timer(delay, false, [this, purpose] {
-        timer_.reset();
+    auto armed = context_.loop.add_timer(delay, false, [this, purpose] {
+        timer_.release();
         post(TimerFired{purpose});
     });
-    if (!id) {
-        spdlog::error("{}: {} timer: {}", label_, to_string(purpose), id.error().message());
+    if (!armed) {
+        spdlog::error("{}: {} timer: {}", label_, to_string(purpose), armed.error().message());
         return;
     }
-    timer_ = *id;
-}
-
-void SupervisedProcess::cancel_timer() {
-    if (timer_) context_.loop.cancel_timer(*timer_);
-    timer_.reset();
+    timer_ = std::move(*armed);
 }
 
 ProcessStatus SupervisedProcess::status() const {
@@ -205,17 +182,17 @@ ProcessStatus SupervisedProcess::status() const {
         case State::Starting:
         case State::Run:
         case State::Stopping:
-            s.pid = run_pid_.value_or(0);
+            s.pid = run_ ? run_.id().pid : 0;
             break;
         case State::Finish:
-            s.pid = finish_pid_.value_or(0);
+            s.pid = finish_ ? finish_.id().pid : 0;
             break;
         case State::Down:
         case State::Backoff:
         case State::Failed:
             break;
     }
-    auto age = std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() -
+    auto age = std::chrono::duration_cast<std::chrono::system_clock::duration>(context_.loop.now() -
                                                                                state_.since);
     s.since = std::chrono::system_clock::now() - age;
     s.want = state_.want;
@@ -234,10 +211,10 @@ std::string SupervisedProcess::failure_reason() const {
             return {};
         case FailReason::ExitedQuickly: {
             std::string what = state_.last_exit ? state_.last_exit->describe() : "exit";
-            std::string delay = state_.timer ? fmt::format("; restarting in {}",
-                                                           seconds_text(state_.timer->deadline -
-                                                                        state_.since))
-                                             : "";
+            std::string delay =
+                state_.timer ? fmt::format("; restarting in {}",
+                                           seconds_text(state_.timer->deadline - state_.since))
+                             : "";
             return fmt::format("exited with {} after {}{} (attempt {})", what,
                                seconds_text(state_.last_run), delay, state_.failures);
         }

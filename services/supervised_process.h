@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "core/child_reaper.h"
+#include "core/child_host.h"
 #include "core/event_loop.h"
 #include "core/unique_fd.h"
 #include "services/service_fsm.h"
@@ -21,7 +21,7 @@ namespace svinit::services {
 
 struct ProcessContext {
     core::EventLoop& loop;
-    core::ChildReaper& reaper;
+    core::ChildHost& children;
 };
 
 // Where a program's stdin and stdout come from; null means /dev/null for stdin and
@@ -37,7 +37,6 @@ public:
 
     SupervisedProcess(ProcessContext context, std::string label, ProcessSpec spec, Policy policy,
                       StdioSources stdio, StateChanged on_change);
-    ~SupervisedProcess();
     SupervisedProcess(const SupervisedProcess&) = delete;
     SupervisedProcess& operator=(const SupervisedProcess&) = delete;
 
@@ -48,7 +47,7 @@ public:
     core::Result<void> signal(int sig);
 
     const ServiceState& state() const noexcept { return state_; }
-    bool running() const noexcept { return run_pid_.has_value() || finish_pid_.has_value(); }
+    bool running() const noexcept { return run_.active() || finish_.active(); }
     // Down or failed: nothing runs and nothing will restart by itself.
     bool settled() const noexcept;
     ProcessStatus status() const;
@@ -63,9 +62,9 @@ private:
     void spawn_run();
     void spawn_finish(const SpawnFinish& args);
     void arm_timer(const ArmTimer& timer);
-    void cancel_timer();
-    core::Result<core::Child> spawn_program(const std::filesystem::path& path,
-                                            std::vector<std::string> argv);
+    core::Result<core::TrackedChild> spawn_program(const std::filesystem::path& path,
+                                                   std::vector<std::string> argv,
+                                                   core::ChildHost::ExitCallback on_exit);
     std::string failure_reason() const;
 
     ProcessContext context_;
@@ -75,9 +74,10 @@ private:
     StdioSources stdio_;
     StateChanged on_change_;
     ServiceState state_;
-    std::optional<pid_t> run_pid_;
-    std::optional<pid_t> finish_pid_;
-    std::optional<core::TimerId> timer_;
+    // Handles last among what callbacks reach, so they are gone before the rest.
+    core::TrackedChild run_;
+    core::TrackedChild finish_;
+    core::TimerHandle timer_;
     // Events raised while actions run (a spawn that fails at once) wait here, so
     // step() is never re-entered.
     std::deque<Event> queue_;

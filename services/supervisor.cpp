@@ -1,8 +1,8 @@
 #include "services/supervisor.h"
 
-#include <filesystem>
-
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
 
 namespace svinit::services {
 namespace {
@@ -15,12 +15,8 @@ std::string normal_path(std::string_view path) {
 
 }  // namespace
 
-Supervisor::Supervisor(core::EventLoop& loop, core::ChildReaper& reaper, Policy defaults)
-    : loop_(loop), reaper_(reaper), defaults_(defaults) {}
-
-Supervisor::~Supervisor() {
-    if (collect_timer_) loop_.cancel_timer(*collect_timer_);
-}
+Supervisor::Supervisor(core::EventLoop& loop, core::ChildHost& children, Policy defaults)
+    : loop_(loop), children_(children), defaults_(defaults) {}
 
 void Supervisor::apply(std::vector<ServiceSpec> specs) {
     if (stopping_all()) return;
@@ -55,7 +51,7 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
 
 void Supervisor::add(ServiceSpec spec) {
     std::string name = spec.name;
-    auto service = Service::create({loop_, reaper_}, std::move(spec), defaults_, [this, name] {
+    auto service = Service::create({loop_, children_}, std::move(spec), defaults_, [this, name] {
         notify_observers(name);
         on_service_change();
     });
@@ -95,10 +91,10 @@ void Supervisor::on_service_change() {
     // the loop (a zero timer exists only while there is something to collect).
     if (!collect_timer_ && (!retired_.empty() || stop_all_done_)) {
         auto timer = loop_.add_timer(core::Duration::zero(), false, [this] {
-            collect_timer_.reset();
+            collect_timer_.release();
             collect_retired();
         });
-        if (timer) collect_timer_ = *timer;
+        if (timer) collect_timer_ = std::move(*timer);
     }
 }
 
@@ -158,37 +154,44 @@ core::Result<void> Supervisor::command(std::string_view name, Command command) {
 bool Supervisor::reached(const Service& service, WaitTarget target) const {
     State state = service.main().state().state;
     switch (target) {
-        case WaitTarget::Up: return state == State::Run;
-        case WaitTarget::Down: return service.main().settled();
+        case WaitTarget::Up:
+            return state == State::Run;
+        case WaitTarget::Down:
+            return service.main().settled();
     }
     return false;
 }
 
-WaitId Supervisor::wait(std::string_view name, WaitTarget target,
-                        std::function<void(bool reached)> done) {
-    auto id = WaitId{next_wait_id_++};
+SupervisorApi::WaitHandle Supervisor::wait(std::string_view name, WaitTarget target,
+                                           std::function<void(bool reached)> done) {
     auto it = services_.find(name);
     if (it == services_.end()) {
         done(false);
-        return id;
+        return {};
     }
     if (reached(*it->second, target)) {
         done(true);
-        return id;
+        return {};
     }
-    waiters_.emplace(static_cast<std::uint64_t>(id), Waiter{std::string(name), target, std::move(done)});
-    return id;
+    auto id = WaitId{next_wait_id_++};
+    waiters_.emplace(static_cast<std::uint64_t>(id),
+                     Waiter{std::string(name), target, std::move(done)});
+    return WaitHandle(*this, id);
 }
 
-void Supervisor::cancel_wait(WaitId id) { waiters_.erase(static_cast<std::uint64_t>(id)); }
+void Supervisor::cancel_wait(WaitId id) {
+    waiters_.erase(static_cast<std::uint64_t>(id));
+}
 
-ObserverId Supervisor::observe(ChangeObserver observer) {
+SupervisorApi::ObserverHandle Supervisor::observe(ChangeObserver observer) {
     auto id = next_observer_id_++;
     observers_.emplace(id, std::move(observer));
-    return ObserverId{id};
+    return ObserverHandle(*this, ObserverId{id});
 }
 
-void Supervisor::unobserve(ObserverId id) { observers_.erase(static_cast<std::uint64_t>(id)); }
+void Supervisor::unobserve(ObserverId id) {
+    observers_.erase(static_cast<std::uint64_t>(id));
+}
 
 void Supervisor::notify_observers(std::string_view name) {
     for (const auto& [id, observer] : observers_) observer(name);

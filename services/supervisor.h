@@ -16,8 +16,7 @@ namespace svinit::services {
 
 class Supervisor final : public SupervisorApi {
 public:
-    Supervisor(core::EventLoop& loop, core::ChildReaper& reaper, Policy defaults);
-    ~Supervisor() override;
+    Supervisor(core::EventLoop& loop, core::ChildHost& children, Policy defaults);
 
     // Makes the supervised set match `specs`: new services start (unless normally down),
     // removed ones are stopped for good, changed ones are updated or replaced.
@@ -36,10 +35,10 @@ public:
     std::optional<std::string> resolve(std::string_view name_or_path) const override;
     std::optional<ServiceStatus> status(std::string_view name) const override;
     core::Result<void> command(std::string_view name, Command command) override;
-    WaitId wait(std::string_view name, WaitTarget target,
-                std::function<void(bool reached)> done) override;
+    WaitHandle wait(std::string_view name, WaitTarget target,
+                    std::function<void(bool reached)> done) override;
     void cancel_wait(WaitId id) override;
-    ObserverId observe(ChangeObserver observer) override;
+    ObserverHandle observe(ChangeObserver observer) override;
     void unobserve(ObserverId id) override;
     void shutdown() override;
     bool check() const override;
@@ -60,7 +59,7 @@ private:
     bool reached(const Service& service, WaitTarget target) const;
 
     core::EventLoop& loop_;
-    core::ChildReaper& reaper_;
+    core::ChildHost& children_;
     Policy defaults_;
     // Before the services, so it outlives any callback of theirs.
     std::map<std::uint64_t, ChangeObserver> observers_;
@@ -72,7 +71,7 @@ private:
     core::Callback stop_all_done_;
     bool stopped_all_ = false;
     core::Callback shutdown_handler_;
-    std::optional<core::TimerId> collect_timer_;
+    core::TimerHandle collect_timer_;
 };
 
 }  // namespace svinit::services

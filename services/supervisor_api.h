@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/exit_status.h"
+#include "core/registration.h"
 #include "services/service_fsm.h"
 
 namespace svinit::services {
@@ -41,8 +42,20 @@ struct ServiceStatus {
 
 // Commands from `svctl`/`sv`: wants, and signals passed on to the run process.
 enum class Command {
-    Up, Down, Once, Restart, Pause, Cont,
-    Term, Kill, Hup, Int, Quit, Usr1, Usr2, Alarm,
+    Up,
+    Down,
+    Once,
+    Restart,
+    Pause,
+    Cont,
+    Term,
+    Kill,
+    Hup,
+    Int,
+    Quit,
+    Usr1,
+    Usr2,
+    Alarm,
 };
 
 enum class WaitTarget { Up, Down };
@@ -73,18 +86,24 @@ public:
     // Error code ENOENT: unknown service; others as the operation failed.
     virtual core::Result<void> command(std::string_view name, Command command) = 0;
 
+    // What the handles below call; harmless for an id already done or cancelled.
+    virtual void cancel_wait(WaitId id) = 0;
+    virtual void unobserve(ObserverId /*id*/) {}
+
+    using WaitHandle = core::Registration<SupervisorApi, WaitId, &SupervisorApi::cancel_wait>;
+    using ObserverHandle = core::Registration<SupervisorApi, ObserverId, &SupervisorApi::unobserve>;
+
     // Calls done(true) once the service reaches the target (at once, from inside this
     // call, if it already has), or done(false) if the service disappears first. Up means
     // state run; down means down or failed (nothing runs and nothing will restart).
-    // Not called after cancel_wait(). No timeout here: the caller owns the timer.
-    virtual WaitId wait(std::string_view name, WaitTarget target,
-                        std::function<void(bool reached)> done) = 0;
-    virtual void cancel_wait(WaitId id) = 0;
+    // Not called once the handle is gone. No timeout here: the caller owns the timer.
+    virtual WaitHandle wait(std::string_view name, WaitTarget target,
+                            std::function<void(bool reached)> done) = 0;
 
-    // Calls observer on every possible change of a service's status until unobserve().
-    // An implementation whose statuses never change (a test double) need not override.
-    virtual ObserverId observe(ChangeObserver /*observer*/) { return ObserverId{0}; }
-    virtual void unobserve(ObserverId /*id*/) {}
+    // Calls observer on every possible change of a service's status while the handle
+    // lives. An implementation whose statuses never change (a test double) need not
+    // override.
+    virtual ObserverHandle observe(ChangeObserver /*observer*/) { return {}; }
 
     // The same orderly stop as SIGTERM to svinit.
     virtual void shutdown() = 0;

@@ -51,7 +51,7 @@ inline Pipe make_pipe() {
 inline void run_guarded(core::EventLoop& loop,
                         std::chrono::milliseconds limit = std::chrono::seconds(5)) {
     bool timed_out = false;
-    const auto guard = loop.add_timer(limit, false, [&] {
+    auto guard = loop.add_timer(limit, false, [&] {
         timed_out = true;
         loop.stop();
     });
@@ -60,7 +60,7 @@ inline void run_guarded(core::EventLoop& loop,
     INFO((result ? std::string() : result.error().message()));
     REQUIRE(result);
     REQUIRE_FALSE(timed_out);
-    loop.cancel_timer(*guard);
+    guard->reset();
 }
 
 }  // namespace svinit::test

@@ -39,6 +39,7 @@
 using namespace svinit;
 using namespace svinit::control;
 using namespace std::chrono_literals;
+using core::TimerHandle;
 using core::UniqueFd;
 using services::Command;
 using services::State;
@@ -140,18 +141,18 @@ public:
         return {};
     }
 
-    services::WaitId wait(std::string_view name, WaitTarget target,
-                          std::function<void(bool)> done) override {
+    WaitHandle wait(std::string_view name, WaitTarget target,
+                    std::function<void(bool)> done) override {
         const std::uint64_t id = next_wait_++;
         const auto it = services.find(std::string(name));
         if (it != services.end() && reached(it->second.main.state, target)) {
             done(true);
-            return services::WaitId{id};
+            return {};
         }
         waiters.emplace(id, Waiter{std::string(name), target, std::move(done)});
         if (on_wait) on_wait(std::string(name));
         changed();
-        return services::WaitId{id};
+        return WaitHandle(*this, services::WaitId{id});
     }
 
     void cancel_wait(services::WaitId id) override {
@@ -307,14 +308,14 @@ void run_until(core::EventLoop& loop, FakeSupervisor& api, const std::function<b
     auto check = [&] {
         if (client_done && done()) loop.stop();
     };
-    const auto watch = loop.watch_readable(read_end.get(), [&] {
+    auto watch = loop.watch_readable(read_end.get(), [&] {
         char c = 0;
         if (::read(read_end.get(), &c, 1) == 1) client_done = true;
         check();
     });
     REQUIRE(watch);
     bool timed_out = false;
-    const auto guard = loop.add_timer(20s, false, [&] {
+    auto guard = loop.add_timer(20s, false, [&] {
         timed_out = true;
         loop.stop();
     });
@@ -334,8 +335,8 @@ void run_until(core::EventLoop& loop, FakeSupervisor& api, const std::function<b
     }
     if (thread.joinable()) thread.join();
     api.on_change = nullptr;
-    loop.unwatch(*watch);
-    loop.cancel_timer(*guard);
+    watch->reset();
+    guard->reset();
     REQUIRE_FALSE(timed_out);
 }
 
@@ -462,11 +463,16 @@ TEST_CASE("wait: reached at once, reached later, timed out", "[control]") {
     f.api.add("slow", State::Down);
     f.api.add("gone", State::Down);
     // "db" comes up 20 ms after someone starts waiting for it; "gone" is removed.
+    std::vector<TimerHandle> timers;
     f.api.on_wait = [&](const std::string& name) {
         if (name == "db") {
-            REQUIRE(f.loop->add_timer(20ms, false, [&] { f.api.set_state("db", State::Run); }));
+            auto timer = f.loop->add_timer(20ms, false, [&] { f.api.set_state("db", State::Run); });
+            REQUIRE(timer);
+            timers.push_back(std::move(*timer));
         } else if (name == "gone") {
-            REQUIRE(f.loop->add_timer(1ms, false, [&] { f.api.remove("gone"); }));
+            auto timer = f.loop->add_timer(1ms, false, [&] { f.api.remove("gone"); });
+            REQUIRE(timer);
+            timers.push_back(std::move(*timer));
         }
     };
     std::optional<std::string> at_once, later, timed_out, down;

@@ -38,6 +38,7 @@ using svinit::core::EventLoop;
 using svinit::core::Inotify;
 using svinit::core::InotifyEvent;
 using svinit::core::ParseStatus;
+using svinit::core::TimerHandle;
 using namespace svinit::test;
 
 namespace {
@@ -259,27 +260,30 @@ TEST_CASE("a burst of new services gives few rescans", "[config]") {
     int calls = 0;
     int created = 0;
     bool settling = false;
+    TimerHandle stopper;
     auto watcher = make_watcher(
         *loop, {tmp.path},
         [&] {
             ++calls;
             if (!settling && created == 100 && scan(tmp.path).services.size() == 100) {
                 settling = true;  // let any straggling events through before counting
-                CHECK(loop->add_timer(300ms, false, [&] { loop->stop(); }));
+                auto stop = loop->add_timer(300ms, false, [&] { loop->stop(); });
+                CHECK(stop);
+                if (stop) stopper = std::move(*stop);
             }
         },
         options);
-    std::optional<svinit::core::TimerId> ticker;
+    TimerHandle ticker;
     auto tick = loop->add_timer(1ms, true, [&] {
         for (int i = 0; i < 10 && created < 100; ++i, ++created) {
             const fs::path dir = tmp.path / ("svc" + std::to_string(created));
             make_service(dir);
             write_file(dir / "log" / "run", kExecutable);
         }
-        if (created == 100) loop->cancel_timer(*ticker);
+        if (created == 100) ticker.reset();
     });
     REQUIRE(tick);
-    ticker = *tick;
+    ticker = std::move(*tick);
     run_guarded(*loop, 10s);
     CHECK(settling);
     INFO("rescans: " << calls);
@@ -311,7 +315,8 @@ TEST_CASE("changes svinit or a service makes next to the service files are ignor
     write_file(web / "log" / "current", kPlain, "x");
     write_file(tmp.path / ".web.tmp", kPlain, "x");
     // A timer bounds how long "nothing happens" is watched; it synchronises nothing.
-    REQUIRE(loop->add_timer(200ms, false, [&] { loop->stop(); }));
+    auto stopper = loop->add_timer(200ms, false, [&] { loop->stop(); });
+    REQUIRE(stopper);
     run_guarded(*loop, 10s);
     CHECK(calls == 0);
 

@@ -56,12 +56,15 @@ std::string take_all(const Pipe& pipe) {
 struct Ticker {
     Pipe pipe = make_pipe();
     int turns = 0;
+    WatchHandle watch;
 
     void start(EventLoop& loop, int limit) {
         put(pipe, "t");
-        REQUIRE(loop.watch_readable(pipe.read_end.get(), [this, &loop, limit] {
+        auto w = loop.watch_readable(pipe.read_end.get(), [this, &loop, limit] {
             if (++turns == limit) loop.stop();
-        }));
+        });
+        REQUIRE(w);
+        watch = std::move(*w);
     }
 };
 
@@ -72,11 +75,13 @@ TEST_CASE("a watched pipe fires once it is written", "[loop]") {
     REQUIRE(loop->backend_name() == backend);
     const Pipe pipe = make_pipe();
     std::string got;
-    REQUIRE(loop->watch_readable(pipe.read_end.get(), [&] {
+    auto watch = loop->watch_readable(pipe.read_end.get(), [&] {
         got += take_all(pipe);
         loop->stop();
-    }));
-    REQUIRE(loop->add_timer(0ms, false, [&] { put(pipe, "hi"); }));
+    });
+    REQUIRE(watch);
+    auto writer = loop->add_timer(0ms, false, [&] { put(pipe, "hi"); });
+    REQUIRE(writer);
     run_guarded(*loop);
     CHECK(got == "hi");
 }
@@ -86,10 +91,11 @@ TEST_CASE("a watch fires again while data is left (level-style)", "[loop]") {
     const Pipe pipe = make_pipe();
     put(pipe, "abc");
     std::string got;
-    REQUIRE(loop->watch_readable(pipe.read_end.get(), [&] {
+    auto watch = loop->watch_readable(pipe.read_end.get(), [&] {
         if (auto c = take_one(pipe)) got += *c;
         if (got.size() == 3) loop->stop();
-    }));
+    });
+    REQUIRE(watch);
     run_guarded(*loop);
     CHECK(got == "abc");
 }
@@ -98,12 +104,14 @@ TEST_CASE("a watch fires on hang-up", "[loop]") {
     BACKEND_UNDER_TEST();
     Pipe pipe = make_pipe();
     bool eof = false;
-    REQUIRE(loop->watch_readable(pipe.read_end.get(), [&] {
+    auto watch = loop->watch_readable(pipe.read_end.get(), [&] {
         char c = 0;
         eof = ::read(pipe.read_end.get(), &c, 1) == 0;
         loop->stop();
-    }));
-    REQUIRE(loop->add_timer(0ms, false, [&] { pipe.write_end.reset(); }));
+    });
+    REQUIRE(watch);
+    auto closer = loop->add_timer(0ms, false, [&] { pipe.write_end.reset(); });
+    REQUIRE(closer);
     run_guarded(*loop);
     CHECK(eof);
 }
@@ -114,14 +122,14 @@ TEST_CASE("a watch can unwatch itself from its callback", "[loop]") {
     put(pipe, "x");  // never read: the fd stays readable
     auto payload = std::make_shared<std::string>("still alive");
     int fired = 0;
-    WatchId self{};
+    WatchHandle self;
     auto id = loop->watch_readable(pipe.read_end.get(), [&, payload] {
         ++fired;
-        loop->unwatch(self);
-        CHECK(*payload == "still alive");  // the callback's captures outlive the unwatch
+        self.reset();
+        CHECK(*payload == "still alive");  // the callback's captures outlive the removal
     });
     REQUIRE(id);
-    self = *id;
+    self = std::move(*id);
     payload.reset();
     Ticker ticker;
     ticker.start(*loop, 5);
@@ -134,16 +142,16 @@ TEST_CASE("unwatching a watch whose event is already queued stops it", "[loop]")
     const std::array<Pipe, 2> pipes{make_pipe(), make_pipe()};
     put(pipes[0], "x");  // both ready before run(): their events come in one batch
     put(pipes[1], "x");
-    std::array<WatchId, 2> ids{};
+    std::array<WatchHandle, 2> handles;
     int fired = 0;
     for (std::size_t i = 0; i < 2; ++i) {
         auto id = loop->watch_readable(pipes[i].read_end.get(), [&, i] {
             ++fired;
-            loop->unwatch(ids[i]);
-            loop->unwatch(ids[1 - i]);
+            handles[i].reset();
+            handles[1 - i].reset();
         });
         REQUIRE(id);
-        ids[i] = *id;
+        handles[i] = std::move(*id);
     }
     Ticker ticker;
     ticker.start(*loop, 5);
@@ -151,15 +159,17 @@ TEST_CASE("unwatching a watch whose event is already queued stops it", "[loop]")
     CHECK(fired == 1);
 }
 
-TEST_CASE("unwatch outside run() stops the watch", "[loop]") {
+TEST_CASE("a watch handle reset outside run() stops the watch", "[loop]") {
     BACKEND_UNDER_TEST();
     const Pipe pipe = make_pipe();
     put(pipe, "x");
     int fired = 0;
     auto id = loop->watch_readable(pipe.read_end.get(), [&] { ++fired; });
     REQUIRE(id);
-    loop->unwatch(*id);
-    loop->unwatch(*id);  // a stale id is harmless
+    const WatchId raw = id->id();
+    id->reset();
+    id->reset();              // an empty handle is harmless
+    loop->remove_watch(raw);  // so is a stale id
     Ticker ticker;
     ticker.start(*loop, 5);
     run_guarded(*loop);
@@ -171,23 +181,27 @@ TEST_CASE("a one-shot timer fires once", "[loop]") {
     int fired = 0;
     auto id = loop->add_timer(1ms, false, [&] { ++fired; });
     REQUIRE(id);
-    REQUIRE(loop->add_timer(30ms, false, [&] { loop->stop(); }));
+    auto stopper = loop->add_timer(30ms, false, [&] { loop->stop(); });
+    REQUIRE(stopper);
     run_guarded(*loop);
     CHECK(fired == 1);
-    loop->cancel_timer(*id);  // cancelling a timer that has fired is harmless
+    id->reset();  // cancelling a timer that has fired is harmless
 }
 
 TEST_CASE("a repeating timer fires until cancelled", "[loop]") {
     BACKEND_UNDER_TEST();
     int fired = 0;
-    TimerId self{};
+    TimerHandle self;
+    TimerHandle stopper;
     auto id = loop->add_timer(1ms, true, [&] {
         if (++fired < 5) return;
-        loop->cancel_timer(self);
-        CHECK(loop->add_timer(20ms, false, [&] { loop->stop(); }));
+        self.reset();
+        auto stop = loop->add_timer(20ms, false, [&] { loop->stop(); });
+        CHECK(stop);
+        if (stop) stopper = std::move(*stop);
     });
     REQUIRE(id);
-    self = *id;
+    self = std::move(*id);
     run_guarded(*loop);
     CHECK(fired == 5);
 }
@@ -197,25 +211,27 @@ TEST_CASE("a cancelled timer never fires", "[loop]") {
     int fired = 0;
     auto id = loop->add_timer(1ms, false, [&] { ++fired; });
     REQUIRE(id);
-    loop->cancel_timer(*id);
-    REQUIRE(loop->add_timer(20ms, false, [&] { loop->stop(); }));
+    id->reset();
+    auto stopper = loop->add_timer(20ms, false, [&] { loop->stop(); });
+    REQUIRE(stopper);
     run_guarded(*loop);
     CHECK(fired == 0);
 }
 
 TEST_CASE("cancelling a timer whose expiry is already queued stops it", "[loop]") {
     BACKEND_UNDER_TEST();
-    std::array<TimerId, 2> ids{};
+    std::array<TimerHandle, 2> handles;
     int fired = 0;
     for (std::size_t i = 0; i < 2; ++i) {
         auto id = loop->add_timer(0ms, false, [&, i] {
             ++fired;
-            loop->cancel_timer(ids[1 - i]);
+            handles[1 - i].reset();
         });
         REQUIRE(id);
-        ids[i] = *id;
+        handles[i] = std::move(*id);
     }
-    REQUIRE(loop->add_timer(20ms, false, [&] { loop->stop(); }));
+    auto stopper = loop->add_timer(20ms, false, [&] { loop->stop(); });
+    REQUIRE(stopper);
     run_guarded(*loop);
     CHECK(fired == 1);
 }
@@ -224,23 +240,24 @@ TEST_CASE("a watch and a timer in one batch can remove each other", "[loop]") {
     BACKEND_UNDER_TEST();
     const Pipe pipe = make_pipe();
     put(pipe, "x");
-    WatchId watch{};
-    TimerId timer{};
+    WatchHandle watch;
+    TimerHandle timer;
     int fired = 0;
     auto w = loop->watch_readable(pipe.read_end.get(), [&] {
         ++fired;
-        loop->unwatch(watch);
-        loop->cancel_timer(timer);
+        watch.reset();
+        timer.reset();
     });
     auto t = loop->add_timer(0ms, false, [&] {
         ++fired;
-        loop->unwatch(watch);
+        watch.reset();
     });
     REQUIRE(w);
     REQUIRE(t);
-    watch = *w;
-    timer = *t;
-    REQUIRE(loop->add_timer(20ms, false, [&] { loop->stop(); }));
+    watch = std::move(*w);
+    timer = std::move(*t);
+    auto stopper = loop->add_timer(20ms, false, [&] { loop->stop(); });
+    REQUIRE(stopper);
     run_guarded(*loop);
     CHECK(fired == 1);
 }
@@ -258,17 +275,21 @@ TEST_CASE("1,000 watched pipes are all delivered", "[loop]") {
     for (std::size_t i = 0; i < kPipes; ++i) pipes.push_back(make_pipe());
     std::vector<int> hits(kPipes, 0);
     std::size_t delivered = 0;
+    std::vector<WatchHandle> watches;
     for (std::size_t i = 0; i < kPipes; ++i) {
-        REQUIRE(loop->watch_readable(pipes[i].read_end.get(), [&, i] {
+        auto watch = loop->watch_readable(pipes[i].read_end.get(), [&, i] {
             hits[i] += static_cast<int>(take_all(pipes[i]).size());
             if (++delivered == kPipes) loop->stop();
-        }));
+        });
+        REQUIRE(watch);
+        watches.push_back(std::move(*watch));
     }
     // Written from a callback, once every watch is armed: 1,000 wake-ups at once
     // (more than the io_uring completion queue holds).
-    REQUIRE(loop->add_timer(0ms, false, [&] {
+    auto writer = loop->add_timer(0ms, false, [&] {
         for (const Pipe& pipe : pipes) put(pipe, "x");
-    }));
+    });
+    REQUIRE(writer);
     run_guarded(*loop);
     CHECK(delivered == kPipes);
     CHECK(std::count(hits.begin(), hits.end(), 1) == static_cast<std::ptrdiff_t>(kPipes));
@@ -278,10 +299,11 @@ TEST_CASE("stop() returns from run(), and run() can be called again", "[loop]") 
     BACKEND_UNDER_TEST();
     int runs = 0;
     for (int i = 0; i < 2; ++i) {
-        REQUIRE(loop->add_timer(0ms, false, [&] {
+        auto stopper = loop->add_timer(0ms, false, [&] {
             ++runs;
             loop->stop();
-        }));
+        });
+        REQUIRE(stopper);
         run_guarded(*loop);
     }
     CHECK(runs == 2);

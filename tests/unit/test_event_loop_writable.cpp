@@ -43,9 +43,10 @@ TEST_CASE("a writable watch fires again while there is room (level-style)", "[lo
     BACKEND_UNDER_TEST();
     const Pipe pipe = make_pipe();
     int fired = 0;
-    REQUIRE(loop->watch_writable(pipe.write_end.get(), [&] {
+    auto watch = loop->watch_writable(pipe.write_end.get(), [&] {
         if (++fired == 3) loop->stop();
-    }));
+    });
+    REQUIRE(watch);
     run_guarded(*loop);
     CHECK(fired == 3);
 }
@@ -56,34 +57,36 @@ TEST_CASE("a writable watch stays quiet while the fd is full", "[loop]") {
     fill(pipe.write_end.get());
     bool drained = false;
     bool fired_while_full = false;
-    REQUIRE(loop->watch_writable(pipe.write_end.get(), [&] {
+    auto watch = loop->watch_writable(pipe.write_end.get(), [&] {
         if (!drained) fired_while_full = true;
         loop->stop();
-    }));
+    });
+    REQUIRE(watch);
     // A few turns of a 1 ms timer first, then make room.
     int turns = 0;
-    TimerId ticker{};
+    TimerHandle ticker;
     auto t = loop->add_timer(1ms, true, [&] {
         if (++turns < 5) return;
-        loop->cancel_timer(ticker);
+        ticker.reset();
         drain(pipe.read_end.get());
         drained = true;
     });
     REQUIRE(t);
-    ticker = *t;
+    ticker = std::move(*t);
     run_guarded(*loop);
     CHECK(drained);
     CHECK_FALSE(fired_while_full);
 }
 
-TEST_CASE("an unwatched writable watch never fires", "[loop]") {
+TEST_CASE("a removed writable watch never fires", "[loop]") {
     BACKEND_UNDER_TEST();
     const Pipe pipe = make_pipe();
     bool fired = false;
-    const auto id = loop->watch_writable(pipe.write_end.get(), [&] { fired = true; });
+    auto id = loop->watch_writable(pipe.write_end.get(), [&] { fired = true; });
     REQUIRE(id);
-    loop->unwatch(*id);
-    REQUIRE(loop->add_timer(10ms, false, [&] { loop->stop(); }));
+    id->reset();
+    auto stopper = loop->add_timer(10ms, false, [&] { loop->stop(); });
+    REQUIRE(stopper);
     run_guarded(*loop);
     CHECK_FALSE(fired);
 }
@@ -96,20 +99,21 @@ TEST_CASE("readable and writable watches share one socket", "[loop]") {
     const UniqueFd theirs(sv[1]);
     bool readable = false;
     bool writable = false;
-    std::optional<WatchId> write_watch;
-    REQUIRE(loop->watch_readable(ours.get(), [&] {
+    WatchHandle write_watch;
+    auto read_watch = loop->watch_readable(ours.get(), [&] {
         char c = 0;
         CHECK(::read(ours.get(), &c, 1) == 1);
         readable = true;
         if (writable) loop->stop();
-    }));
+    });
+    REQUIRE(read_watch);
     auto w = loop->watch_writable(ours.get(), [&] {
         writable = true;
-        loop->unwatch(*write_watch);  // it would fire on every turn
+        write_watch.reset();  // it would fire on every turn
         CHECK(::write(theirs.get(), "r", 1) == 1);
     });
     REQUIRE(w);
-    write_watch = *w;
+    write_watch = std::move(*w);
     run_guarded(*loop);
     CHECK(readable);
     CHECK(writable);
@@ -120,11 +124,13 @@ TEST_CASE("a writable watch fires when the reader hangs up", "[loop]") {
     Pipe pipe = make_pipe();
     fill(pipe.write_end.get());
     bool fired = false;
-    REQUIRE(loop->watch_writable(pipe.write_end.get(), [&] {
+    auto watch = loop->watch_writable(pipe.write_end.get(), [&] {
         fired = true;
         loop->stop();
-    }));
-    REQUIRE(loop->add_timer(1ms, false, [&] { pipe.read_end.reset(); }));
+    });
+    REQUIRE(watch);
+    auto closer = loop->add_timer(1ms, false, [&] { pipe.read_end.reset(); });
+    REQUIRE(closer);
     run_guarded(*loop);
     CHECK(fired);
 }

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -49,7 +48,8 @@ std::string output_of(SpawnOptions options) {
     std::string out;
     char buf[256];
     ssize_t n;
-    while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<size_t>(n));
     wait_child(*child);
     return out;
 }
@@ -164,9 +164,10 @@ TEST_CASE("the reaper hands tracked exits to their owner and reaps orphans", "[s
     REQUIRE(child);
     pid_t pid = child->pid;
     std::optional<ChildExit> seen;
-    REQUIRE(reaper.track(std::move(*child), [&](const ChildExit& exit) { seen = exit; }));
+    auto tracked = reaper.track(std::move(*child), [&](const ChildExit& exit) { seen = exit; });
+    REQUIRE(tracked);
     CHECK(reaper.is_tracked(pid));
-    reaper.on_no_children([&] { (*loop)->stop(); });
+    auto listener = reaper.on_no_children([&] { (*loop)->stop(); });
     // Orphans are reaped on SIGCHLD, through a signalfd as in svinit.
     sigset_t chld, old_mask;
     sigemptyset(&chld);
@@ -202,12 +203,15 @@ TEST_CASE("signals reach a tracked child through its pidfd", "[spawn][reaper]") 
     REQUIRE(child);
     pid_t pid = child->pid;
     std::optional<ChildExit> seen;
-    REQUIRE(reaper.track(std::move(*child), [&](const ChildExit& exit) {
+    auto tracked = reaper.track(std::move(*child), [&](const ChildExit& exit) {
         seen = exit;
         (*loop)->stop();
-    }));
-    REQUIRE(reaper.send_signal(pid, SIGUSR1));
-    CHECK(reaper.send_signal(pid + 100000, SIGUSR1).error().code == ESRCH);
+    });
+    REQUIRE(tracked);
+    REQUIRE(reaper.signal(tracked->id(), SIGUSR1));
+    CHECK(reaper.signal(ChildToken{pid + 100000, 1}, SIGUSR1).error().code == ESRCH);
+    // A token whose serial is not the tracked child's is stale: never signalled.
+    CHECK(reaper.signal(ChildToken{pid, tracked->id().serial + 1}, SIGUSR1).error().code == ESRCH);
     auto guard = (*loop)->add_timer(std::chrono::seconds(10), false, [&] { (*loop)->stop(); });
     REQUIRE(guard);
     REQUIRE((*loop)->run());
