@@ -256,9 +256,9 @@ void Loader::read_runit_dirs() {
     } else {
         out_.service_dirs = request_.fallback_service_dirs;
     }
-    if (!request_.scan_service_dirs || out_.service_dirs.empty()) return;
+    if (out_.service_dirs.empty()) return;
     ScanResult scan = scan_service_dirs(out_.service_dirs);
-    diags_.add_all(std::move(scan.diagnostics));
+    out_.service_dir_problems = std::move(scan.diagnostics);
     for (ServiceSpec& spec : scan.services) {
         spec.origins.defined_at = Origin{spec.main.dir.string(), 0, 0};
         if (!claim(spec.name, spec.origins.defined_at)) continue;

@@ -15,7 +15,7 @@
 // Errors: a syntax error (toml++'s line and column), a wrong type or range, an unknown key
 // (with a did-you-mean), a name defined twice (both places named), a dependency on no
 // service, a dependency cycle (spelled out), a file too large, too many services. Runit
-// directories' problems (config/runit_dir.h) are errors here too. Nothing a file holds can
+// directories' own problems are kept apart (service_dir_problems). Nothing a file holds can
 // crash or block the loader: files are read bounded and never through a FIFO, and every
 // count is bounded.
 
@@ -51,7 +51,6 @@ struct LoadRequest {
     std::optional<std::vector<std::filesystem::path>> service_dirs;  // --service-dir
     std::vector<std::filesystem::path> fallback_service_dirs;        // when neither names any
     DefaultFlags flags{};
-    bool scan_service_dirs = true;  // false: leave runit directories out entirely
 };
 
 struct LoadedConfig {
@@ -62,6 +61,10 @@ struct LoadedConfig {
     std::vector<services::ServiceSpec> services;           // TOML and runit, sorted by name
     std::size_t toml_services = 0;                         // how many of them are TOML
     std::vector<services::Diagnostic> errors;              // in the order found; empty: valid
+    // What config/runit_dir.h reports about the runit directories. Errors for
+    // --check-config; at run time svinit warns and goes on without the broken service, as
+    // it always has, so they do not make the configuration invalid.
+    std::vector<services::Diagnostic> service_dir_problems;
 
     bool ok() const noexcept { return errors.empty(); }
 };

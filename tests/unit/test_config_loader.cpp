@@ -36,11 +36,11 @@ control-socket = "run/control.sock"
 control-group = "adm"
 log-level = "debug"
 )");
-    // The listed directories do not exist: each is an error, and nothing else is.
+    // The listed directories do not exist: an error for the TOML one; the runit ones are
+    // problems svinit warns about at run time (and --check-config reports).
     CHECK(f.errors(loaded) ==
-          Strings{"services.d: cannot read TOML service directory: No such file or directory",
-                  "runit: cannot read service directory: No such file or directory",
-                  "/srv/runit: cannot read service directory: No such file or directory"});
+          Strings{"services.d: cannot read TOML service directory: No such file or directory"});
+    CHECK(loaded.service_dir_problems.size() == 2);
     const auto& settings = loaded.settings;
     CHECK(settings.service_dirs == std::vector<fs::path>{f.tmp.path / "runit", "/srv/runit"});
     CHECK(settings.toml_service_dirs == std::vector<fs::path>{f.tmp.path / "services.d"});
@@ -279,15 +279,18 @@ working-directory = "srv/../app"
                   "file or directory"});
 }
 
-TEST_CASE("runit directories' problems are configuration errors too", "[config][loader]") {
+TEST_CASE("runit directories' problems are kept apart from the configuration's errors",
+          "[config][loader]") {
     TomlFixture f;
     svinit::test::write_file(f.file("runit/web/run"), svinit::test::kPlain);
+    svinit::test::make_service(f.file("runit/cron"));
     f.write("svinit.toml", "service-dirs = [\"runit\"]\n");
-    CHECK(f.errors(svinit::config::load_config(f.request())) ==
-          Strings{"runit/web/run: not executable (chmod +x)"});
-    auto request = f.request();
-    request.scan_service_dirs = false;
-    CHECK(svinit::config::load_config(request).ok());
+    const auto loaded = svinit::config::load_config(f.request());
+    CHECK(loaded.ok());
+    REQUIRE(loaded.service_dir_problems.size() == 1);
+    CHECK(loaded.service_dir_problems[0].describe() ==
+          f.file("runit/web/run").string() + ": not executable (chmod +x)");
+    CHECK(names(loaded) == Strings{"cron"});
 }
 
 TEST_CASE("hostile files neither block nor grow without bound", "[config][loader]") {
