@@ -1,6 +1,7 @@
 // svinit: argv, logging, wiring of the layers, exit codes. The work is done in
 // core/, services/, config/ and control/.
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "core/exit_codes.h"
 #include "core/program_name.h"
+#include "launch/check_config.h"
 #include "launch/logging.h"
 #include "launch/my_init.h"
 #include "launch/svinit_options.h"
@@ -69,7 +71,16 @@ int main(int argc, char** argv) {
         std::printf("svinit %s\n", SVINIT_VERSION);
         return 0;
     }
+    if (options->check_config) return launch::check_config(*options, stdout, stderr);
+    const auto configured = launch::read_configuration(*options, stderr);
+    if (configured.exit_code != 0) return configured.exit_code;
     auto dirs = service_dirs(*options);
+    if (options->command.empty() && dirs.empty() && !configured.toml_services.empty()) {
+        std::fprintf(stderr,
+                     "svinit: TOML services are not supervised yet, and there is nothing else "
+                     "to run\n");
+        return exit_code::kConfig;
+    }
     if (options->command.empty() && dirs.empty()) {
         usage_error(std::string("no command given, and no service directory (") +
                     std::string(launch::kDefaultServiceDir) + " does not exist)");
@@ -84,6 +95,10 @@ int main(int argc, char** argv) {
         }
     }
     launch::setup_logging(options->log_level);
+    if (!configured.toml_services.empty()) {
+        spdlog::error("TOML services are not supervised yet; not started: {}",
+                      fmt::join(configured.toml_services, ", "));
+    }
     launch::RunPlan plan;
     plan.event_loop = options->event_loop;
     plan.service_dirs = std::move(dirs);

@@ -50,6 +50,7 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
         }
         if (!arg.starts_with("-")) break;  // the command starts here, as with tini
         core::Flag flag = core::split_flag(arg);
+        options.given.emplace(flag.name);
         auto takes_no_value = [&]() -> core::Result<void> {
             if (flag.inline_value)
                 return core::error(0, fmt::format("{} takes no value", flag.name));
@@ -78,13 +79,14 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
             if (!kind) return core::error(0, "--event-loop: " + kind.error().message());
             options.event_loop = *kind;
         } else if (flag.name == "--service-dir" || flag.name == "--control-socket" ||
-                   flag.name == "--control-group") {
+                   flag.name == "--control-group" || flag.name == "--config") {
             auto value = value_of(flag);
             if (!value) return std::unexpected(value.error());
             if (value->empty()) return core::error(0, fmt::format("{} needs a value", flag.name));
             if (flag.name == "--service-dir") options.service_dirs.emplace_back(*value);
             if (flag.name == "--control-socket") options.control_socket = *value;
             if (flag.name == "--control-group") options.control_group = *value;
+            if (flag.name == "--config") options.config_file = std::string(*value);
         } else if (flag.name == "--log-level") {
             auto value = value_of(flag);
             if (!value) return std::unexpected(value.error());
@@ -97,6 +99,9 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
         } else if (flag.name == "--no-kill-all-on-exit") {
             if (auto ok = takes_no_value(); !ok) return std::unexpected(ok.error());
             options.kill_all_on_exit = false;
+        } else if (flag.name == "--check-config") {
+            if (auto ok = takes_no_value(); !ok) return std::unexpected(ok.error());
+            options.check_config = true;
         } else if (flag.name == "--no-supervise-dir") {
             if (auto ok = takes_no_value(); !ok) return std::unexpected(ok.error());
             options.supervise_dir = false;
@@ -114,7 +119,10 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
         }
     }
     for (; i < args.size(); ++i) options.command.emplace_back(args[i]);
-    if (options.backoff_max < options.backoff_min) {
+    // Only flags against flags: the file's [defaults] may hold the other bound, and the
+    // loader checks the merged values.
+    if (options.given.contains("--backoff-min") && options.given.contains("--backoff-max") &&
+        options.backoff_max < options.backoff_min) {
         return core::error(0, "--backoff-max must not be less than --backoff-min");
     }
     return options;
@@ -123,6 +131,8 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
 std::string_view svinit_usage() {
     return R"(usage: svinit [OPTIONS] [--] COMMAND [ARGS...]
        svinit [OPTIONS] --service-dir DIR... [-- COMMAND [ARGS...]]
+       svinit [OPTIONS] --config FILE [-- COMMAND [ARGS...]]
+       svinit --check-config [--config FILE] [OPTIONS]
 
 Runs COMMAND as a child, passes signals on to it, reaps every zombie, and when it
 exits stops every remaining process and exits with its status (128+N if killed by
@@ -141,6 +151,12 @@ options:
   --control-socket PATH             svctl's socket (default
                                     /run/svinit/control.sock)
   --control-group GROUP             also let GROUP use the control socket
+  --config FILE                     the main TOML file (default
+                                    /etc/svinit/svinit.toml when it exists);
+                                    flags win over its settings
+  --check-config                    validate the configuration (the TOML files
+                                    and the runit service directories), print
+                                    every error, start nothing; exit 0 or 1
   --no-supervise-dir                do not keep runit's NAME/supervise/
                                     directories (for runit's own sv)
   --stop-timeout SECONDS            TERM to KILL for a service (default 10)
@@ -154,7 +170,8 @@ options:
   --version                         show the version
 
 exit status: COMMAND's status; 2 for a usage error; 126 when COMMAND cannot be
-executed; 127 when it is not found; 1 when svinit itself cannot start.
+executed; 127 when it is not found; 1 when svinit itself cannot start or the
+configuration has errors.
 )";
 }
 

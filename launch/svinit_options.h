@@ -4,6 +4,8 @@
 #include <spdlog/common.h>
 
 #include <chrono>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +33,11 @@ struct SvinitOptions {
     core::Duration backoff_min = std::chrono::milliseconds(100);
     core::Duration backoff_max = std::chrono::seconds(30);
     core::Duration healthy_run = std::chrono::seconds(1);
+    // --config FILE: the main TOML file (default /etc/svinit/svinit.toml when it exists).
+    // Its settings apply where no flag gave one: flags win over the file.
+    std::optional<std::string> config_file;
+    bool check_config = false;  // --check-config: validate everything, start nothing
+    std::set<std::string, std::less<>> given;  // the flags given, by long name
     bool help = false;
     bool version = false;
     std::vector<std::string> command;

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <set>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -95,4 +97,24 @@ TEST_CASE("--help and --version need no command", "[options]") {
     auto version = parse({"--version"});
     REQUIRE(version);
     CHECK(version->version);
+}
+
+TEST_CASE("--config names the main file, --check-config validates only", "[options]") {
+    auto options = parse({"--config", "/etc/x.toml", "--check-config"});
+    REQUIRE(options);
+    CHECK(options->config_file == "/etc/x.toml");
+    CHECK(options->check_config);
+    CHECK(parse({"--config=/y.toml", "app"})->config_file == "/y.toml");
+    CHECK_FALSE(parse({"app"})->config_file);
+    CHECK(parse({"--config="}).error().message() == "--config needs a value");
+    CHECK(parse({"--check-config=yes"}).error().message() == "--check-config takes no value");
+}
+
+TEST_CASE("the flags given are remembered, so that they win over the file", "[options]") {
+    auto options = parse({"--stop-timeout=2", "-q", "--control-socket", "/s", "app"});
+    REQUIRE(options);
+    CHECK(options->given == std::set<std::string, std::less<>>{"--stop-timeout", "-q",
+                                                               "--control-socket"});
+    // One bound alone is checked against the file's other bound later, by the loader.
+    CHECK(parse({"--backoff-min", "60", "app"}));
 }

@@ -1,0 +1,78 @@
+// svinit's flags and its configuration file together: the flags become the loader's request,
+// and the file's settings fill in what no flag gave.
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "launch/config_settings.h"
+#include "toml_fixture.h"
+
+using namespace std::chrono_literals;
+using svinit::launch::apply_settings;
+using svinit::launch::load_request;
+using svinit::launch::parse_svinit_options;
+using svinit::test::TomlFixture;
+
+namespace {
+
+svinit::launch::SvinitOptions parse(std::vector<std::string_view> args) {
+    auto options = parse_svinit_options(args);
+    REQUIRE(options);
+    return *options;
+}
+
+}  // namespace
+
+TEST_CASE("the flags that set service defaults go to the loader", "[config][launch]") {
+    const auto request = load_request(parse({"--config", "/x.toml", "--stop-timeout", "3",
+                                             "--healthy-run", "2", "--service-dir", "/s", "app"}));
+    CHECK(request.config_file == std::filesystem::path("/x.toml"));
+    CHECK(request.flags.stop_timeout == 3s);
+    CHECK(request.flags.healthy_run == 2s);
+    CHECK_FALSE(request.flags.finish_timeout);
+    CHECK_FALSE(request.flags.backoff_min);
+    CHECK(request.service_dirs == std::vector<std::filesystem::path>{"/s"});
+    CHECK(request.fallback_service_dirs.empty());  // a main command: no /etc/service
+}
+
+TEST_CASE("the file's settings apply where no flag was given", "[config][launch]") {
+    TomlFixture f;
+    f.write("svinit.toml", R"(service-dirs = ["/srv/a"]
+control-socket = "/run/file.sock"
+control-group = "0"
+log-level = "debug"
+[defaults]
+finish-timeout = "2s"
+[defaults.stop]
+timeout = "20s"
+)");
+    auto run = [&f](std::vector<std::string_view> args) {
+        auto options = parse(args);
+        auto request = load_request(options);
+        request.default_toml_service_dir = f.file("absent");
+        const auto loaded = svinit::config::load_config(request);
+        REQUIRE(loaded.ok());
+        REQUIRE(apply_settings(loaded, options));
+        return options;
+    };
+    const std::string config = f.file("svinit.toml").string();
+
+    const auto from_file = run({"--config", config, "app"});
+    CHECK(from_file.service_dirs == std::vector<std::string>{"/srv/a"});
+    CHECK(from_file.control_socket == "/run/file.sock");
+    CHECK(from_file.control_group == "0");
+    CHECK(from_file.log_level == spdlog::level::debug);
+    CHECK(from_file.stop_timeout == 20s);
+    CHECK(from_file.finish_timeout == 2s);
+
+    const auto flags = run({"--config", config, "--service-dir", "/b", "--control-socket",
+                            "/f.sock", "--control-group", "1", "-q", "--stop-timeout", "4", "app"});
+    CHECK(flags.service_dirs == std::vector<std::string>{"/b"});
+    CHECK(flags.control_socket == "/f.sock");
+    CHECK(flags.control_group == "1");
+    CHECK(flags.log_level == spdlog::level::warn);
+    CHECK(flags.stop_timeout == 4s);
+    CHECK(flags.finish_timeout == 2s);
+}
