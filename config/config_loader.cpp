@@ -41,7 +41,8 @@ std::string place(const Origin& origin) {
 
 class Loader {
 public:
-    explicit Loader(const LoadRequest& request) : request_(request) {}
+    explicit Loader(const LoadRequest& request)
+        : request_(request), budget_(request.max_total_bytes) {}
 
     LoadedConfig run();
 
@@ -55,11 +56,13 @@ private:
     void add_toml_service(const toml::table& table, const std::string& name, const fs::path& file,
                           const Origin& defined_at, const fs::path& base_dir);
     bool claim(const std::string& name, const Origin& here);
+    bool room_for_more(const Origin& here);
     void read_runit_dirs();
     void check_dependencies();
     void check_cycles();
 
     const LoadRequest& request_;
+    ReadBudget budget_;
     LoadedConfig out_;
     Diagnostics diags_;
     std::optional<toml::table> main_table_;  // kept until its services are read
@@ -88,7 +91,7 @@ LoadedConfig Loader::run() {
 
 void Loader::read_main_file(const fs::path& file) {
     out_.config_file = file;
-    auto text = read_small_file(file, kMaxConfigFileBytes);
+    auto text = budget_.read(file, kMaxConfigFileBytes);
     if (!text) {
         diags_.add(file, text.error().message());
         return;
@@ -191,6 +194,8 @@ void Loader::read_toml_dir(const fs::path& dir, bool must_exist) {
     }
     for (const std::string& entry : listing.names) {
         if (entry.size() <= 5 || !entry.ends_with(".toml")) continue;
+        // Past the bound, reading (and parsing) the rest would only be refused.
+        if (!room_for_more(Origin{(dir / entry).string(), 0, 0})) return;
         read_service_file(dir, entry);
     }
 }
@@ -204,7 +209,7 @@ void Loader::read_service_file(const fs::path& dir, const std::string& entry) {
                                      name.substr(0, 60), kMaxServiceName));
         return;
     }
-    auto text = read_small_file(file, kMaxConfigFileBytes);
+    auto text = budget_.read(file, kMaxConfigFileBytes);
     if (!text) {
         diags_.add(file, text.error().message());
         return;
@@ -218,7 +223,7 @@ void Loader::add_toml_service(const toml::table& table, const std::string& name,
                               const fs::path& file, const Origin& defined_at,
                               const fs::path& base_dir) {
     if (!claim(name, defined_at)) return;
-    ServiceContext context{&out_.settings.defaults, base_dir, &dependencies_};
+    ServiceContext context{&out_.settings.defaults, base_dir, &dependencies_, &budget_};
     out_.services.push_back(read_toml_service(table, name, file, defined_at, context, diags_));
     ++out_.toml_services;
 }
@@ -233,19 +238,23 @@ bool Loader::claim(const std::string& name, const Origin& here) {
             here.column});
         return false;
     }
-    if (defined_.size() >= kMaxServices) {
-        if (!too_many_reported_) {
-            diags_.add(services::Diagnostic{
-                here.where, here.line,
-                fmt::format("more than {} services; this one and the rest are ignored",
-                            kMaxServices),
-                here.column});
-            too_many_reported_ = true;
-        }
-        return false;
-    }
+    if (!room_for_more(here)) return false;
     defined_.emplace(name, here);
     return true;
+}
+
+// False once there are max_services, with one error for the first one refused.
+bool Loader::room_for_more(const Origin& here) {
+    if (defined_.size() < request_.max_services) return true;
+    if (!too_many_reported_) {
+        diags_.add(services::Diagnostic{
+            here.where, here.line,
+            fmt::format("more than {} services; this one and the rest are ignored",
+                        request_.max_services),
+            here.column});
+        too_many_reported_ = true;
+    }
+    return false;
 }
 
 void Loader::read_runit_dirs() {
@@ -257,7 +266,7 @@ void Loader::read_runit_dirs() {
         out_.service_dirs = request_.fallback_service_dirs;
     }
     if (out_.service_dirs.empty()) return;
-    ScanResult scan = scan_service_dirs(out_.service_dirs);
+    ScanResult scan = scan_service_dirs(out_.service_dirs, request_.max_services);
     out_.service_dir_problems = std::move(scan.diagnostics);
     for (ServiceSpec& spec : scan.services) {
         spec.origins.defined_at = Origin{spec.main.dir.string(), 0, 0};

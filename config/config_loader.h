@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "config/main_config.h"
+#include "config/runit_dir.h"
 #include "services/service_spec.h"
 
 namespace svinit::config {
@@ -32,6 +33,7 @@ namespace svinit::config {
 inline const std::filesystem::path kDefaultConfigFile = "/etc/svinit/svinit.toml";
 inline const std::filesystem::path kDefaultTomlServiceDir = "/etc/svinit/services.d";
 inline constexpr std::size_t kMaxConfigFileBytes = 4 << 20;  // the main file, each service file
+inline constexpr std::size_t kMaxConfigBytes = 64 << 20;     // every file read, env files too
 
 // Command-line flags that set service defaults; they win over the file's [defaults].
 struct DefaultFlags {
@@ -51,6 +53,8 @@ struct LoadRequest {
     std::optional<std::vector<std::filesystem::path>> service_dirs;  // --service-dir
     std::vector<std::filesystem::path> fallback_service_dirs;        // when neither names any
     DefaultFlags flags{};
+    std::size_t max_total_bytes = kMaxConfigBytes;
+    std::size_t max_services = kMaxServices;
 };
 
 struct LoadedConfig {

@@ -44,4 +44,21 @@ core::Result<std::string> read_small_file(const std::filesystem::path& path,
     return text;
 }
 
+core::Result<std::string> ReadBudget::read(const std::filesystem::path& path,
+                                           std::size_t max_bytes) {
+    auto over = [this] {
+        return core::error(
+            0, fmt::format("the configuration files hold more than {} bytes in all", total_));
+    };
+    if (left_ == 0) return over();
+    auto text = read_small_file(path, max_bytes);
+    if (!text) return text;
+    if (text->size() > left_) {
+        left_ = 0;
+        return over();
+    }
+    left_ -= text->size();
+    return text;
+}
+
 }  // namespace svinit::config

@@ -15,4 +15,19 @@ namespace svinit::config {
 // regular file", "larger than 4194304 bytes".
 core::Result<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_bytes);
 
+// What many files may hold together, so that ten thousand files just under their own bound
+// cannot add up to gigabytes in PID 1.
+class ReadBudget {
+public:
+    explicit ReadBudget(std::size_t total) : left_(total), total_(total) {}
+
+    // read_small_file, then taken from the budget; an error once the files read so far
+    // hold more than the total: "the configuration files hold more than N bytes in all".
+    core::Result<std::string> read(const std::filesystem::path& path, std::size_t max_bytes);
+
+private:
+    std::size_t left_;
+    std::size_t total_;
+};
+
 }  // namespace svinit::config

@@ -142,7 +142,8 @@ void read_environment(TableReader& service, const ServiceContext& context,
     if (auto file = service.string("env-file")) {
         const fs::path path = resolve(context.base_dir, *file);
         exec.env_file = path;
-        auto text = read_small_file(path, kMaxEnvFileBytes);
+        auto text = context.budget ? context.budget->read(path, kMaxEnvFileBytes)
+                                   : read_small_file(path, kMaxEnvFileBytes);
         if (!text) {
             service.error(*service.node("env-file"), "env-file",
                           fmt::format("{}: {}", path.string(), text.error().message()));

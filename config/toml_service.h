@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/service_defaults.h"
+#include "config/small_file.h"
 #include "config/toml_reader.h"
 #include "services/service_spec.h"
 
@@ -35,6 +36,7 @@ struct ServiceContext {
     const ServiceDefaults* defaults = nullptr;
     std::filesystem::path base_dir;  // relative env-file and working-directory paths start here
     std::vector<DependencyRef>* dependencies = nullptr;  // appended to
+    ReadBudget* budget = nullptr;                        // env files are read through it
 };
 
 // Reads `table` as service `name`. Errors go to `scope.diags`; the spec is filled in as far

@@ -329,6 +329,27 @@ TEST_CASE("hostile files neither block nor grow without bound", "[config][loader
               Strings{"svinit.toml:10000:10: more than 10000 services; this one and the rest are "
                       "ignored"});
     }
+    SECTION("many files may not add up to more than the total") {
+        f.write("svinit.toml", "toml-service-dirs = [\"d\"]\n");
+        const std::string body = "command = [\"x\"]\n# " + std::string(1000, 'x') + "\n";
+        for (const char* name : {"a", "b", "c"}) f.write(std::string("d/") + name + ".toml", body);
+        auto request = f.request();
+        request.max_total_bytes = 2 * body.size() + 100;
+        const auto loaded = svinit::config::load_config(request);
+        CHECK(f.errors(loaded) ==
+              Strings{"d/c.toml: the configuration files hold more than 2138 bytes in all"});
+    }
+    SECTION("a TOML directory is not read past the number of services") {
+        f.write("svinit.toml", "toml-service-dirs = [\"d\"]\n");
+        for (int i = 0; i < 3; ++i)
+            f.write("d/s" + std::to_string(i) + ".toml", "command = [\"x\"]\n");
+        f.write("d/s3.toml", "not valid TOML, and never read");
+        f.write("d/s4.toml", "not valid TOML, and never read");
+        auto request = f.request();
+        request.max_services = 3;
+        CHECK(f.errors(svinit::config::load_config(request)) ==
+              Strings{"d/s3.toml: more than 3 services; this one and the rest are ignored"});
+    }
     SECTION("at most so many errors are kept") {
         std::string text = "[services.web]\ncommand = [\"x\"]\n";
         for (int i = 0; i < 3000; ++i) text += "unknown" + std::to_string(i) + " = 1\n";
