@@ -52,7 +52,7 @@ bool exists(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("--check-config: a valid configuration exits 0 and starts nothing", "[config]") {
+TEST_CASE("svinit --check-config: a valid configuration exits 0 and starts nothing", "[config]") {
     const std::string backend = GENERATE(from_range(kBackends));
     INFO("event loop backend: " << backend);
     Harness harness(backend);
@@ -70,7 +70,7 @@ TEST_CASE("--check-config: a valid configuration exits 0 and starts nothing", "[
     CHECK_FALSE(exists(harness.dir() + "/main-ran"));
 }
 
-TEST_CASE("--check-config: every error on stderr, exit 1", "[config]") {
+TEST_CASE("svinit --check-config: every error on stderr, exit 1", "[config]") {
     const std::string backend = GENERATE(from_range(kBackends));
     INFO("event loop backend: " << backend);
     Harness harness(backend);

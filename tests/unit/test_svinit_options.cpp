@@ -99,7 +99,7 @@ TEST_CASE("--help and --version need no command", "[options]") {
     CHECK(version->version);
 }
 
-TEST_CASE("--config names the main file, --check-config validates only", "[options]") {
+TEST_CASE("the main file comes from --config; --check-config only validates", "[options]") {
     auto options = parse({"--config", "/etc/x.toml", "--check-config"});
     REQUIRE(options);
     CHECK(options->config_file == "/etc/x.toml");
