@@ -32,7 +32,20 @@ Connection::ReadStatus Connection::read_available(std::size_t limit) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadStatus::Open;
         return ReadStatus::Error;
     }
-    return ReadStatus::Open;
+    return peek();
+}
+
+// The buffer is full: is there more behind it, or the end? One byte is looked at, not taken.
+Connection::ReadStatus Connection::peek() const {
+    for (;;) {
+        char byte = 0;
+        const ssize_t n = ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) return ReadStatus::Full;
+        if (n == 0) return ReadStatus::Eof;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return ReadStatus::Open;
+        return ReadStatus::Error;
+    }
 }
 
 std::optional<std::string> Connection::next_line() {

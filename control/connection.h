@@ -20,9 +20,11 @@ public:
 
     int fd() const noexcept { return fd_.get(); }
 
-    enum class ReadStatus { Open, Eof, Error };
-    // Reads until the socket would block, the peer stops sending (Eof), or `limit` bytes
-    // are buffered. Error leaves errno set.
+    enum class ReadStatus { Open, Full, Eof, Error };
+    // Reads until the socket would block (Open), the peer stops sending (Eof), or `limit`
+    // bytes are buffered; then Full if the socket holds more, Eof if the peer has stopped
+    // sending, Open if neither (so a full buffer never hides a hang-up). Error leaves
+    // errno set.
     ReadStatus read_available(std::size_t limit);
 
     // Takes the next complete line, without its '\n'.
@@ -46,6 +48,8 @@ public:
     std::uint64_t bytes_written() const noexcept { return bytes_written_; }
 
 private:
+    ReadStatus peek() const;
+
     core::UniqueFd fd_;
     std::string in_;
     std::size_t in_taken_ = 0;    // in_[0, in_taken_) was handed out as lines

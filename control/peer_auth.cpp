@@ -64,8 +64,12 @@ core::Result<PeerCredentials> peer_credentials(int fd) {
     return PeerCredentials{cred.pid, cred.uid, cred.gid};
 }
 
+bool peer_is_admin(const PeerCredentials& peer, const AccessPolicy& policy) {
+    return peer.uid == 0 || peer.uid == policy.owner;
+}
+
 bool peer_allowed(int fd, const PeerCredentials& peer, const AccessPolicy& policy) {
-    if (peer.uid == 0 || peer.uid == policy.owner) return true;
+    if (peer_is_admin(peer, policy)) return true;
     if (!policy.group) return false;
     if (peer.gid == *policy.group) return true;
     auto groups = socket_groups(fd);

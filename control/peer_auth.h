@@ -27,6 +27,10 @@ struct PeerCredentials {
 // SO_PEERCRED of a connected unix socket: the peer as it was when it connected.
 core::Result<PeerCredentials> peer_credentials(int fd);
 
+// Root or svinit's own user: always allowed, and not held to the per-user connection
+// limit (control/admission.h).
+bool peer_is_admin(const PeerCredentials& peer, const AccessPolicy& policy);
+
 // Decides, reading the peer's supplementary groups only when the answer depends on them:
 // first SO_PEERGROUPS (Linux 4.13; the groups at connect time, so no pid-reuse race),
 // else the "Groups:" line of /proc/PID/status.

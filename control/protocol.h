@@ -46,12 +46,12 @@ enum class ErrorCode {
     None,
     BadRequest,          // not JSON, wrong fields, unknown command
     UnsupportedVersion,  // "v" is not one we speak
-    TooLarge,            // request line over kMaxRequestBytes
+    TooLarge,            // request line over kMaxRequestBytes (or a flood behind a wait)
     PermissionDenied,    // SO_PEERCRED says neither root, the owner, nor the group
     UnknownService,
     Failed,              // the operation was tried and failed
     Timeout,             // wait did not reach its target in time
-    Busy,                // svinit cannot take the connection now (out of fds)
+    Busy,                // no connection slot for this client now, or out of fds
 };
 
 std::string_view to_string(ErrorCode code);  // the wire names; "none" for None

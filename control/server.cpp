@@ -70,11 +70,17 @@ void ControlServer::on_readable(std::uint64_t id) {
             // answers, and no waits: a pending one is cancelled, and the requests behind
             // it carried out.
             c->eof = true;
-            if (reset || peer_hung_up(c->conn.fd())) {
-                c->hung_up = true;
-                c->conn.discard_output();
-                c->wait.reset();
-            }
+            if (reset || peer_hung_up(c->conn.fd())) hang_up(*c);
+        } else if (status == Connection::ReadStatus::Full && c->wait) {
+            // More than one request's worth sent behind a pending wait: refused, so its
+            // input stays bounded and its socket stays watched (a hang-up behind it shows).
+            spdlog::info("control: client {}: over {} bytes sent behind a pending wait; closing",
+                         describe(c->peer), kInputLimit);
+            c->wait.reset();
+            reply(*c, error_response(ErrorCode::TooLarge,
+                                     "more than " + std::to_string(kInputLimit) +
+                                         " bytes of requests sent behind a pending wait"));
+            c->closing = true;
         }
         process_input(*c);
     } catch (const std::exception& e) {
@@ -135,6 +141,33 @@ void ControlServer::on_idle_check(std::uint64_t id) {
         c->dead = true;
     }
     settle(id);  // re-arms the timer while it stays idle
+}
+
+// The client shut down its sending side and has a wait pending: no watch would see it
+// close its end, so look.
+void ControlServer::on_hangup_probe(std::uint64_t id) {
+    Client* c = find(id);
+    if (c == nullptr) return;
+    c->hangup_probe.reset();
+    try {
+        if (peer_hung_up(c->conn.fd())) {
+            spdlog::debug("control: client {} hung up during its wait", describe(c->peer));
+            hang_up(*c);
+            process_input(*c);
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("control: client {}: {}", describe(c->peer), e.what());
+        c->dead = true;
+    }
+    settle(id);  // re-arms the probe while it is still needed
+}
+
+// The peer is gone for good: no one reads answers, and no one waits.
+void ControlServer::hang_up(Client& c) {
+    c.eof = true;
+    c.hung_up = true;
+    c.conn.discard_output();
+    c.wait.reset();  // never inside a supervisor callback: waits answer from a timer
 }
 
 // Takes complete lines in order, one request at a time, while nothing holds them back.
@@ -214,9 +247,7 @@ void ControlServer::flush(Client& c) {
         c.dead = true;
         return;
     }
-    c.conn.discard_output();
-    c.hung_up = true;
-    c.wait.reset();  // never inside a supervisor callback: waits answer from a timer
+    hang_up(c);
 }
 
 // Called last by every entry point: closes the client, or watches what it now needs.
@@ -229,10 +260,10 @@ void ControlServer::settle(std::uint64_t id) {
         close_client(id);
         return;
     }
-    // While a wait is pending input is still read (that is how a hang-up shows), up to
-    // kInputLimit; past that the hang-up shows when the wait ends.
-    const bool want_read =
-        !c->closing && !c->eof && pending <= kOutputHighWater && c->conn.input_size() < kInputLimit;
+    // Input is read while a request may be taken, and while a wait is pending even when
+    // the buffer is full: that is how a hang-up, or a flood behind the wait, shows.
+    const bool want_read = !c->closing && !c->eof && pending <= kOutputHighWater &&
+                           (c->conn.input_size() < kInputLimit || c->wait);
     const bool want_write = pending > 0;
     const int fd = c->conn.fd();
     bool failed = false;
@@ -250,33 +281,43 @@ void ControlServer::settle(std::uint64_t id) {
     } else if (!want_write && c->write_watch) {
         c->write_watch.reset();
     }
-    arm_timers(*c, want_write);
+    // Neither watch sees a hang-up only after EOF with a wait pending (without one, the
+    // client is closing); the probe covers that, so no open client goes unwatched.
+    failed = !arm_timers(*c, want_write, !want_read && !want_write) || failed;
     if (failed) {
-        spdlog::error("control: client {}: cannot watch its socket; closing", describe(c->peer));
+        spdlog::error("control: client {}: cannot watch its socket or arm its timers; closing",
+                      describe(c->peer));
         close_client(id);
     }
 }
 
 // The write-stall timer while answers wait to be read; the idle timer while nothing does
-// (no answer, no wait). Each exists only while its condition holds.
-void ControlServer::arm_timers(Client& c, bool want_write) {
+// (no answer, no wait); the hang-up probe while no watch would see a hang-up. Each exists
+// only while its condition holds. False when one is needed and cannot be armed: a client
+// nothing bounds is closed rather than kept.
+bool ControlServer::arm_timers(Client& c, bool want_write, bool want_probe) {
     const std::uint64_t id = c.id;
-    if (want_write && !c.stall_timer) {
-        c.stall_mark = c.conn.bytes_written();
-        auto t = loop_.add_timer(options_.write_stall_timeout, false,
-                                 [this, id] { on_stall_check(id); });
-        if (t) c.stall_timer = std::move(*t);
-    } else if (!want_write && c.stall_timer) {
-        c.stall_timer.reset();
-    }
+    const auto keep = [this](core::TimerHandle& timer, bool wanted, core::Duration after,
+                             core::Callback cb) {
+        if (!wanted) {
+            timer.reset();
+            return true;
+        }
+        if (timer) return true;
+        auto t = loop_.add_timer(after, false, std::move(cb));
+        if (t) timer = std::move(*t);
+        return t.has_value();
+    };
+    if (want_write && !c.stall_timer) c.stall_mark = c.conn.bytes_written();
     const bool idle = !want_write && !c.wait && !c.closing;
-    if (idle && !c.idle_timer) {
-        c.idle_mark = c.requests;
-        auto t = loop_.add_timer(options_.idle_timeout, false, [this, id] { on_idle_check(id); });
-        if (t) c.idle_timer = std::move(*t);
-    } else if (!idle && c.idle_timer) {
-        c.idle_timer.reset();
-    }
+    if (idle && !c.idle_timer) c.idle_mark = c.requests;
+    const bool stall_ok = keep(c.stall_timer, want_write, options_.write_stall_timeout,
+                               [this, id] { on_stall_check(id); });
+    const bool idle_ok =
+        keep(c.idle_timer, idle, options_.idle_timeout, [this, id] { on_idle_check(id); });
+    const bool probe_ok =
+        keep(c.hangup_probe, want_probe, kHangupProbeInterval, [this, id] { on_hangup_probe(id); });
+    return stall_ok && idle_ok && probe_ok;
 }
 
 void ControlServer::close_client(std::uint64_t id) {
@@ -284,7 +325,6 @@ void ControlServer::close_client(std::uint64_t id) {
     if (it == clients_.end()) return;
     // The client's handles go with it: watches and timers first, then the socket.
     clients_.erase(it);
-    if (!accept_retry_timer_ && clients_.size() < kMaxConnections) set_accepting(true);
 }
 
 }  // namespace svinit::control

@@ -6,22 +6,28 @@
 // with SO_PEERCRED on every connection; others get permission_denied and are closed).
 //
 // Bounds (docs/protocol.md lists them for clients):
-//  - at most kMaxConnections clients at once; while that many are open the server stops
-//    accepting, so further clients wait in the kernel's listen queue (kListenBacklog)
-//    instead of being refused;
+//  - connection slots (control/admission.h): kMaxConnections in all, kMaxConnectionsPerUid
+//    per uid, the last kSlotsKeptForAdmins for root and svinit's user. A client that gets
+//    no slot is accepted, answered busy and closed at once: nobody waits in the listen
+//    queue. At most kAcceptBatch clients are accepted per loop turn;
 //  - a request line over kMaxRequestBytes is answered too_large and the connection
 //    closed; a line that does not decode is answered bad_request (or
 //    unsupported_version) and the connection closed;
 //  - requests on one connection are answered in order, one at a time: while a `wait` is
 //    pending, or more than kOutputHighWater bytes of answers are unread, further input
-//    is left unread (at most kMaxRequestBytes + 1 bytes are buffered);
+//    is left unread, at most kMaxRequestBytes + 1 bytes of it buffered. A client that
+//    sends more than that behind a pending wait is answered too_large (in the wait's
+//    place) and closed: its input stays bounded and svinit keeps reading its socket;
 //  - an answer over kMaxResponseBytes becomes a too_large error; a client that reads
 //    nothing of its answers for kWriteStallTimeout is dropped;
 //  - a client with no wait pending and no answer unread that completes no request for
 //    kIdleTimeout is closed, so idle clients cannot hold every slot (bytes of an unfinished
 //    line do not count as activity).
-// A client that hangs up mid-wait has its wait cancelled. The server never throws out
-// of a loop callback.
+// A hang-up is always noticed: every open client has a readable watch (a hang-up reads
+// as EOF), a writable watch (answers queued: the write fails), or, when neither can see
+// it (it shut down its sending side and its wait is pending), a probe every
+// kHangupProbeInterval. A client that hangs up mid-wait has its wait cancelled and its
+// slot freed. The server never throws out of a loop callback.
 
 #include <sys/types.h>
 
@@ -33,6 +39,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "control/admission.h"
 #include "control/listen_socket.h"
 #include "control/peer_auth.h"
 #include "control/protocol.h"
@@ -44,11 +51,14 @@
 namespace svinit::control {
 
 inline constexpr const char* kDefaultSocketPath = "/run/svinit/control.sock";
-inline constexpr std::size_t kMaxConnections = 64;
 inline constexpr int kListenBacklog = 128;
+inline constexpr std::size_t kAcceptBatch = 16;
 inline constexpr std::size_t kOutputHighWater = 256 * 1024;
 inline constexpr std::chrono::seconds kWriteStallTimeout{30};
 inline constexpr std::chrono::seconds kIdleTimeout{60};
+inline constexpr std::chrono::seconds kHangupProbeInterval{1};
+// Refusals with busy are logged at most once per this, with a count.
+inline constexpr std::chrono::seconds kBusyLogInterval{10};
 
 struct ServerOptions {
     std::string path = kDefaultSocketPath;  // --control-socket
@@ -78,13 +88,18 @@ private:
     void on_acceptable();
     void accept_one(core::UniqueFd fd);
     void refuse_for_lack_of_fds();
+    void log_busy(const PeerCredentials& peer, const std::string& why);
     void set_accepting(bool on);
+    void retry_accepting_later();
+    std::size_t connections_of(uid_t uid) const;
     void on_readable(std::uint64_t id);
     void on_writable(std::uint64_t id);
     void on_wait_done(std::uint64_t id);
     void on_stall_check(std::uint64_t id);
     void on_idle_check(std::uint64_t id);
-    void arm_timers(Client& client, bool want_write);
+    void on_hangup_probe(std::uint64_t id);
+    void hang_up(Client& client);
+    bool arm_timers(Client& client, bool want_write, bool want_probe);
     void process_input(Client& client);
     void handle_line(Client& client, const std::string& line);
     void reply(Client& client, const Response& response);
@@ -103,6 +118,8 @@ private:
     // Kept open so that, out of fds, one can be freed to accept and refuse with "busy"
     // instead of leaving the listener readable forever.
     core::UniqueFd reserve_fd_;
+    std::optional<core::TimePoint> busy_logged_at_;
+    std::uint64_t busy_unlogged_ = 0;  // refusals with busy since the last log line
     std::unordered_map<std::uint64_t, std::unique_ptr<Client>> clients_;
     std::uint64_t next_client_id_ = 1;
 };

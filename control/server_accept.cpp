@@ -1,5 +1,6 @@
-// The listening side of ControlServer: the socket, accepting, and the peer check that
-// every new connection passes before its first request is read.
+// The listening side of ControlServer: the socket, accepting, and the checks every new
+// connection passes before its first request is read: who it is, and whether it gets a
+// slot. The connection side is in server.cpp.
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +17,17 @@
 #include "control/server_client.h"
 
 namespace svinit::control {
+namespace {
+
+// Answers one line and closes. A fresh connection's socket buffer always has room for
+// one short line, so nothing is queued; a client that sent a request before it reads
+// the answer finds it there, then the end (or ECONNRESET: its request went unread).
+void refuse(core::UniqueFd fd, ErrorCode code, const std::string& message) {
+    const std::string line = encode_response(error_response(code, message)) + "\n";
+    (void)::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+}  // namespace
 
 core::Result<void> ControlServer::start() {
     if (socket_) return core::error(EALREADY, "control socket " + options_.path + ": already open");
@@ -48,13 +60,21 @@ void ControlServer::set_accepting(bool on) {
     }
 }
 
+// Do not spin on a listener that stays readable: stop watching it for a second.
+void ControlServer::retry_accepting_later() {
+    set_accepting(false);
+    auto t = loop_.add_timer(std::chrono::seconds(1), false, [this] {
+        accept_retry_timer_.release();
+        set_accepting(true);
+    });
+    if (t) accept_retry_timer_ = std::move(*t);
+}
+
+// Accepts every time, full or not, so a client is answered (served or busy) instead of
+// waiting in the listen queue; at most kAcceptBatch per turn, so a crowd of connections
+// cannot hold the loop: the watch is level-style and calls again next turn.
 void ControlServer::on_acceptable() {
-    while (socket_) {
-        // Full: stop accepting; newcomers wait in the listen queue until a client leaves.
-        if (clients_.size() >= kMaxConnections) {
-            set_accepting(false);
-            return;
-        }
+    for (std::size_t n = 0; n < kAcceptBatch && socket_; ++n) {
         const int fd = ::accept4(socket_->fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             accept_one(core::UniqueFd(fd));
@@ -67,14 +87,8 @@ void ControlServer::on_acceptable() {
             refuse_for_lack_of_fds();
             return;
         }
-        // Unexpected: do not spin on a listener that stays readable; retry in a second.
         spdlog::error("control: accept on {}: {}", options_.path, std::strerror(err));
-        set_accepting(false);
-        auto t = loop_.add_timer(std::chrono::seconds(1), false, [this] {
-            accept_retry_timer_.release();
-            set_accepting(true);
-        });
-        if (t) accept_retry_timer_ = std::move(*t);
+        retry_accepting_later();
         return;
     }
 }
@@ -85,51 +99,67 @@ void ControlServer::refuse_for_lack_of_fds() {
     spdlog::warn("control: out of file descriptors; refusing a client with busy");
     if (reserve_fd_) {
         reserve_fd_.reset();
-        const core::UniqueFd fd(
+        core::UniqueFd fd(
             ::accept4(socket_->fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-        if (fd) {
-            const std::string line = encode_response(error_response(ErrorCode::Busy,
-                                                                    "svinit is out of file "
-                                                                    "descriptors; try again")) +
-                                     "\n";
-            (void)::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        }
+        if (fd)
+            refuse(std::move(fd), ErrorCode::Busy, "svinit is out of file descriptors; try again");
         reserve_fd_ = core::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
         if (reserve_fd_) return;
     }
-    set_accepting(false);
-    auto t = loop_.add_timer(std::chrono::seconds(1), false, [this] {
-        accept_retry_timer_.release();
-        set_accepting(true);
-    });
-    if (t) accept_retry_timer_ = std::move(*t);
+    retry_accepting_later();
+}
+
+std::size_t ControlServer::connections_of(uid_t uid) const {
+    std::size_t n = 0;
+    for (const auto& [id, client] : clients_) {
+        if (client->peer.uid == uid) ++n;
+    }
+    return n;
 }
 
 void ControlServer::accept_one(core::UniqueFd fd) {
-    const std::uint64_t id = next_client_id_++;
-    auto client = std::make_unique<Client>(id, std::move(fd));
-    Client& c = *client;
-    clients_.emplace(id, std::move(client));
     try {
-        const auto cred = peer_credentials(c.conn.fd());
-        if (cred) c.peer = *cred;
-        if (!cred || !peer_allowed(c.conn.fd(), c.peer, policy_)) {
-            const std::string who = cred ? describe(c.peer) : cred.error().message();
+        const auto cred = peer_credentials(fd.get());
+        if (!cred || !peer_allowed(fd.get(), *cred, policy_)) {
+            const std::string who = cred ? describe(*cred) : cred.error().message();
             spdlog::warn(
                 "control: refused a client ({}): not root, svinit's user or in the "
                 "control group",
                 who);
-            reply(c, error_response(ErrorCode::PermissionDenied,
-                                    "permission denied: only root, svinit's user or the control "
-                                    "group may use " +
-                                        options_.path));
-            c.closing = true;
+            refuse(std::move(fd), ErrorCode::PermissionDenied,
+                   "permission denied: only root, svinit's user or the control group may use " +
+                       options_.path);
+            return;
         }
+        const auto why = refuse_slot(SlotRequest{cred->uid, peer_is_admin(*cred, policy_),
+                                                 clients_.size(), connections_of(cred->uid)});
+        if (why) {
+            log_busy(*cred, *why);
+            refuse(std::move(fd), ErrorCode::Busy, *why);
+            return;
+        }
+        const std::uint64_t id = next_client_id_++;
+        clients_.emplace(id, std::make_unique<Client>(id, std::move(fd), *cred));
+        settle(id);
     } catch (const std::exception& e) {
-        spdlog::error("control: new client: {}", e.what());
-        c.dead = true;
+        spdlog::error("control: new client: {}", e.what());  // fd closes on the way out
     }
-    settle(id);
+}
+
+// A client that reconnects in a loop must not flood the log: one line per
+// kBusyLogInterval, counting the refusals it stands for.
+void ControlServer::log_busy(const PeerCredentials& peer, const std::string& why) {
+    ++busy_unlogged_;
+    const core::TimePoint now = loop_.now();
+    if (busy_logged_at_ && now - *busy_logged_at_ < kBusyLogInterval) return;
+    if (busy_unlogged_ == 1) {
+        spdlog::warn("control: refused a client ({}) with busy: {}", describe(peer), why);
+    } else {
+        spdlog::warn("control: refused {} clients with busy, the last ({}): {}", busy_unlogged_,
+                     describe(peer), why);
+    }
+    busy_logged_at_ = now;
+    busy_unlogged_ = 0;
 }
 
 }  // namespace svinit::control

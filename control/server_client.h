@@ -15,7 +15,8 @@
 namespace svinit::control {
 
 struct ControlServer::Client {
-    Client(std::uint64_t client_id, core::UniqueFd fd) : id(client_id), conn(std::move(fd)) {}
+    Client(std::uint64_t client_id, core::UniqueFd fd, PeerCredentials credentials)
+        : id(client_id), conn(std::move(fd)), peer(credentials) {}
 
     std::uint64_t id;
     Connection conn;
@@ -26,8 +27,9 @@ struct ControlServer::Client {
     core::TimerHandle stall_timer;
     std::uint64_t stall_mark = 0;  // bytes_written when the stall timer was armed
     core::TimerHandle idle_timer;
-    std::uint64_t requests = 0;   // complete request lines taken
-    std::uint64_t idle_mark = 0;  // requests when the idle timer was armed
+    core::TimerHandle hangup_probe;  // only while no watch would see a hang-up
+    std::uint64_t requests = 0;      // complete request lines taken
+    std::uint64_t idle_mark = 0;     // requests when the idle timer was armed
     std::unique_ptr<WaitRequest> wait;
     bool eof = false;      // the peer will send nothing more
     bool hung_up = false;  // ... and will read nothing more either

@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,8 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +37,7 @@
 #include "control/server.h"
 #include "core/event_loop.h"
 #include "core/unique_fd.h"
+#include "fakes/fake_loop.h"
 #include "services/supervisor_api.h"
 
 using namespace svinit;
@@ -609,7 +613,7 @@ TEST_CASE("garbage and other versions are answered, then closed", "[control]") {
     CHECK(f.api.commands.empty());
 }
 
-TEST_CASE("100 concurrent clients are all served", "[control]") {
+TEST_CASE("100 concurrent clients are all answered: served, or busy past the limit", "[control]") {
     const std::string backend = GENERATE(as<std::string>{}, "epoll", "io_uring");
     CAPTURE(backend);
     Fixture f(std::nullopt, backend);
@@ -627,11 +631,15 @@ TEST_CASE("100 concurrent clients are all served", "[control]") {
         }
         for (auto& t : threads) t.join();
     });
+    std::size_t served = 0;
     for (const auto& a : answers) {
         const Response r = decoded(a);
+        if (r.error == ErrorCode::Busy) continue;  // more than kMaxConnections at once
         CHECK(r.ok());
         CHECK(r.results.size() == 2);
+        ++served;
     }
+    CHECK(served >= kMaxConnections);
     CHECK(f.server->connection_count() <= kMaxConnections);
 }
 
@@ -869,4 +877,354 @@ TEST_CASE("an idle client is closed; one in a wait or sending requests is not", 
     const Response w = decoded(waited);  // answered, not closed, when its 2 s ran out
     REQUIRE(w.results.size() == 1);
     CHECK(w.results[0].error == ErrorCode::Timeout);
+}
+
+// The same server on a FakeLoop: one thread, no sleeps. The test's clients are real sockets;
+// pump() runs what they made ready, and the manual clock drives the timeouts.
+namespace {
+
+struct FakeFixture {
+    explicit FakeFixture(std::optional<gid_t> group = std::nullopt) {
+        api.add("web", State::Run, 100);
+        api.add("db", State::Down);
+        server = std::make_unique<ControlServer>(loop, api, ServerOptions{path, group});
+        const auto started = server->start();
+        INFO((started ? "" : started.error().message()));
+        REQUIRE(started);
+    }
+    void pump() { loop.run_ready(); }
+
+    QuietLog quiet;
+    TempDir dir;
+    std::string path = dir.path() + "/control.sock";
+    test::FakeLoop loop;
+    FakeSupervisor api;
+    std::unique_ptr<ControlServer> server;  // last: gone before the loop and the supervisor
+};
+
+// Without blocking: has the server closed this connection, with nothing left to read?
+bool closed_now(Client& c) {
+    pollfd p{c.fd(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1 && c.closed_by_server();
+}
+
+// Room for a flood in one send, so the single-threaded test never blocks in it.
+void widen_send_buffer(Client& c) {
+    const int size = 1 << 20;
+    ::setsockopt(c.fd(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
+std::string wait_line(const std::string& service) {
+    return encode_request(wait_of(WaitTarget::Up, {service})) + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("a wait abandoned behind 64 KiB of input frees its slot", "[control][limits]") {
+    FakeFixture f;
+    // Exactly a full input buffer behind the wait (the hang-up shows as EOF), or more (a
+    // flood behind a wait is refused, whether or not the client is still there).
+    const std::size_t behind = GENERATE(kMaxRequestBytes + 1, std::size_t{100 * 1024});
+    CAPTURE(behind);
+    std::vector<std::unique_ptr<Client>> clients;
+    for (std::size_t i = 0; i < kMaxConnections + 6; ++i) {
+        clients.push_back(std::make_unique<Client>(f.path));
+        widen_send_buffer(*clients.back());
+        REQUIRE(clients.back()->send(wait_line("db") + std::string(behind, 'x')));
+        f.pump();  // the server has read what it will read before the client goes
+    }
+    clients.clear();  // all hang up, having read nothing
+    f.pump();
+    CHECK(f.server->connection_count() == 0);
+    CHECK(f.api.waiters.empty());
+    Client next(f.path);
+    next.send_request(status_of({"web"}));
+    f.pump();
+    CHECK(decoded(next.read_line()).ok());
+}
+
+TEST_CASE("a wait held by a client that sends 64 KiB and stays is refused", "[control][limits]") {
+    FakeFixture f;
+    Client c(f.path);
+    widen_send_buffer(c);
+    REQUIRE(c.send(wait_line("db")));
+    f.pump();
+    REQUIRE(f.api.waiters.size() == 1);
+    // Up to one request line behind the wait is held; a byte more is a flood.
+    REQUIRE(c.send(std::string(kMaxRequestBytes + 1, 'x')));
+    f.pump();
+    CHECK(f.api.waiters.size() == 1);
+    CHECK(f.server->connection_count() == 1);
+    REQUIRE(c.send("x"));
+    f.pump();
+    const Response r = decoded(c.read_line());
+    CHECK(r.error == ErrorCode::TooLarge);
+    CHECK(r.message.find("behind a pending wait") != std::string::npos);
+    CHECK(closed_now(c));
+    CHECK(f.api.waiters.empty());
+    CHECK(f.server->connection_count() == 0);
+}
+
+TEST_CASE("a client that stops sending keeps its wait; when it hangs up the probe sees it",
+          "[control][limits]") {
+    FakeFixture f;
+    SECTION("the wait is answered while the client is there") {
+        Client c(f.path);
+        REQUIRE(c.send(wait_line("db")));
+        ::shutdown(c.fd(), SHUT_WR);
+        f.pump();
+        f.loop.advance(10 * kHangupProbeInterval);  // probes find it still there
+        CHECK(f.server->connection_count() == 1);
+        REQUIRE(f.api.waiters.size() == 1);
+        f.api.set_state("db", State::Run);
+        f.pump();
+        CHECK(decoded(c.read_line()).ok());
+        CHECK(closed_now(c));
+        CHECK(f.server->connection_count() == 0);
+    }
+    SECTION("a hang-up after that is noticed within one probe interval") {
+        {
+            Client c(f.path);
+            REQUIRE(c.send(wait_line("db")));
+            ::shutdown(c.fd(), SHUT_WR);
+            f.pump();
+            REQUIRE(f.api.waiters.size() == 1);
+        }
+        f.pump();
+        CHECK(f.server->connection_count() == 1);  // nothing but the probe can see it
+        f.loop.advance(kHangupProbeInterval);
+        CHECK(f.server->connection_count() == 0);
+        CHECK(f.api.waiters.empty());
+        CHECK(f.api.cancelled == 1);
+    }
+    CHECK(f.loop.timer_count() == 0);  // no probe left ticking
+}
+
+TEST_CASE("idle and stalled clients are closed on time (manual clock)", "[control][limits]") {
+    FakeFixture f;
+    Client idle(f.path);
+    Client stalled(f.path);
+    widen_send_buffer(stalled);
+    std::string all;
+    for (int i = 0; i < 3000; ++i) all += encode_request(status_of({"web"})) + "\n";
+    REQUIRE(stalled.send(all));
+    f.pump();
+    REQUIRE(f.server->connection_count() == 2);
+    f.loop.advance(kWriteStallTimeout - 1s);
+    CHECK(f.server->connection_count() == 2);
+    f.loop.advance(2s);  // the stalled one read nothing for kWriteStallTimeout
+    CHECK(f.server->connection_count() == 1);
+    f.loop.advance(kIdleTimeout - kWriteStallTimeout - 2s);
+    CHECK(f.server->connection_count() == 1);
+    f.loop.advance(2s);
+    CHECK(f.server->connection_count() == 0);
+    CHECK(closed_now(idle));
+}
+
+TEST_CASE("a client that finds every slot taken is answered busy at once", "[control][limits]") {
+    FakeFixture f;
+    std::vector<std::unique_ptr<Client>> held;
+    for (std::size_t i = 0; i < kMaxConnections; ++i) {
+        held.push_back(std::make_unique<Client>(f.path));
+        held.back()->send_request(status_of({"web"}));
+    }
+    // At most kAcceptBatch connections are taken per turn.
+    f.loop.run_ready(1);
+    CHECK(f.server->connection_count() == kAcceptBatch);
+    f.pump();
+    CHECK(f.server->connection_count() == kMaxConnections);
+    for (auto& c : held) CHECK(decoded(c->read_line()).ok());
+
+    Client late(f.path);
+    late.send_request(status_of({"web"}));
+    f.pump();
+    const Response r = decoded(late.read_line());
+    CHECK(r.error == ErrorCode::Busy);
+    CHECK(r.message.find("all 64 connections are in use") != std::string::npos);
+    CHECK(closed_now(late));
+    CHECK(f.server->connection_count() == kMaxConnections);
+
+    held.pop_back();  // one leaves: once svinit has seen it, the next one is served
+    f.pump();
+    CHECK(f.server->connection_count() == kMaxConnections - 1);
+    Client next(f.path);
+    next.send_request(status_of({"web"}));
+    f.pump();
+    CHECK(decoded(next.read_line()).ok());
+}
+
+TEST_CASE("slots: per uid, the last ones for root", "[control][limits]") {
+    using R = SlotRequest;
+    CHECK_FALSE(refuse_slot(R{1000, false, 0, 0}));
+    CHECK_FALSE(refuse_slot(R{1000, false, 40, kMaxConnectionsPerUid - 1}));
+    CHECK(refuse_slot(R{1000, false, 40, kMaxConnectionsPerUid}).value() ==
+          "uid 1000 has 16 connections open, the most one user may have");
+    CHECK(refuse_slot(R{1000, false, kMaxConnections - kSlotsKeptForAdmins, 0}).value() ==
+          "the last 8 of 64 connections are kept for root");
+    CHECK_FALSE(refuse_slot(R{0, true, kMaxConnections - 1, kMaxConnections - 1}));
+    CHECK(refuse_slot(R{0, true, kMaxConnections, kMaxConnections}).value() ==
+          "all 64 connections are in use; try again later");
+}
+
+namespace {
+
+// A child process as `uid` (gid 65534, no supplementary groups) that connects `count` times
+// and sends a status request on each, says "sent", then reads the first answer on each and
+// reports "OK BUSY" and the last busy answer; it holds its connections until destroyed
+// (killed: it shares the fds of every other holder). The test is single-threaded, so the
+// child may allocate; it uses no Catch2.
+class Holder {
+public:
+    Holder(const std::string& path, uid_t uid, int count) {
+        int report[2];
+        REQUIRE(::pipe2(report, O_CLOEXEC) == 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        const std::string request = encode_request(status_of({"web"})) + "\n";
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ::close(report[0]);
+            if (::syscall(SYS_setgroups, 0, nullptr) != 0 || ::syscall(SYS_setgid, kNobody) != 0 ||
+                ::syscall(SYS_setuid, uid) != 0) {
+                ::_exit(2);
+            }
+            std::vector<int> fds;
+            for (int i = 0; i < count; ++i) {
+                const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                const timeval limit{5, 0};
+                ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+                if (::connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+                    ::_exit(3);
+                (void)::send(s, request.data(), request.size(), MSG_NOSIGNAL);
+                fds.push_back(s);
+            }
+            if (::write(report[1], "sent\n", 5) != 5) ::_exit(4);
+            int ok = 0;
+            int busy = 0;
+            std::string last_busy;
+            for (const int s : fds) {
+                std::string line;
+                char c = 0;
+                while (::read(s, &c, 1) == 1 && c != '\n') line.push_back(c);
+                if (line.find("\"busy\"") != std::string::npos) {
+                    ++busy;
+                    last_busy = line;
+                } else if (line.find("\"ok\":true") != std::string::npos) {
+                    ++ok;
+                }
+            }
+            const std::string out =
+                std::to_string(ok) + " " + std::to_string(busy) + "\n" + last_busy + "\n";
+            if (::write(report[1], out.data(), out.size()) != static_cast<ssize_t>(out.size()))
+                ::_exit(5);
+            for (;;) ::pause();
+        }
+        ::close(report[1]);
+        report_ = UniqueFd(report[0]);
+    }
+    ~Holder() {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+    Holder(const Holder&) = delete;
+    Holder& operator=(const Holder&) = delete;
+
+    // The child's next line; empty when it wrote none within 10 s.
+    std::string read_line() {
+        for (;;) {
+            if (const auto nl = buffer_.find('\n'); nl != std::string::npos) {
+                std::string line = buffer_.substr(0, nl);
+                buffer_.erase(0, nl + 1);
+                return line;
+            }
+            pollfd p{report_.get(), POLLIN, 0};
+            if (::poll(&p, 1, 10'000) != 1) return "";
+            char chunk[4096];
+            const ssize_t n = ::read(report_.get(), chunk, sizeof chunk);
+            if (n <= 0) return "";
+            buffer_.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    pid_t pid_ = -1;
+    UniqueFd report_;
+    std::string buffer_;
+};
+
+}  // namespace
+
+TEST_CASE("one user cannot take more than its share, nor root's reserve", "[control][limits]") {
+    if (::geteuid() != 0) {
+        WARN("not root: cannot run clients as other users");
+        return;
+    }
+    FakeFixture f(kNobody);  // the control group: every child is in it by its gid
+    std::vector<std::unique_ptr<Holder>> holders;
+    // Four users, 20 connections each, one after the other: 16 + 16 + 16 + 8 are served,
+    // which leaves kSlotsKeptForAdmins.
+    const std::vector<std::pair<int, std::string>> expected{{16, "has 16 connections open"},
+                                                            {16, "has 16 connections open"},
+                                                            {16, "has 16 connections open"},
+                                                            {8, "kept for root"}};
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const uid_t uid = kNobody - static_cast<uid_t>(i);
+        CAPTURE(uid);
+        holders.push_back(std::make_unique<Holder>(f.path, uid, 20));
+        REQUIRE(holders.back()->read_line() == "sent");
+        f.pump();
+        const std::string counts = holders.back()->read_line();
+        const std::string last_busy = holders.back()->read_line();
+        CHECK(counts ==
+              std::to_string(expected[i].first) + " " + std::to_string(20 - expected[i].first));
+        CHECK(last_busy.find(expected[i].second) != std::string::npos);
+    }
+    CHECK(f.server->connection_count() == kMaxConnections - kSlotsKeptForAdmins);
+    // Root still gets in, up to the last slot.
+    std::vector<std::unique_ptr<Client>> root;
+    for (std::size_t i = 0; i < kSlotsKeptForAdmins; ++i) {
+        root.push_back(std::make_unique<Client>(f.path));
+        root.back()->send_request(status_of({"web"}));
+    }
+    f.pump();
+    for (auto& c : root) CHECK(decoded(c->read_line()).ok());
+    CHECK(f.server->connection_count() == kMaxConnections);
+}
+
+TEST_CASE("out of file descriptors, a client is still answered busy", "[control][limits]") {
+    FakeFixture f;
+    Client first(f.path);
+    Client second(f.path);
+    first.send_request(status_of({"web"}));
+    second.send_request(status_of({"web"}));
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    rlimit lowered = saved;
+    lowered.rlim_cur = std::min<rlim_t>(saved.rlim_cur, 256);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+    std::vector<UniqueFd> filler;
+    for (;;) {
+        UniqueFd fd(::fcntl(0, F_DUPFD_CLOEXEC, 0));
+        if (!fd) break;
+        filler.push_back(std::move(fd));
+    }
+    const int err = errno;
+    f.pump();  // accept fails with EMFILE: the server's reserve fd takes each client
+    filler.clear();
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    REQUIRE(err == EMFILE);
+    for (Client* c : {&first, &second}) {
+        const Response r = decoded(c->read_line());
+        CHECK(r.error == ErrorCode::Busy);
+        CHECK(r.message.find("out of file descriptors") != std::string::npos);
+        CHECK(closed_now(*c));
+    }
+    CHECK(f.server->connection_count() == 0);
+    Client third(f.path);  // the reserve is back, and fds are plenty again
+    third.send_request(status_of({"web"}));
+    f.pump();
+    CHECK(decoded(third.read_line()).ok());
 }
