@@ -25,8 +25,8 @@ int report_request_error(const control::Response& response, const RunContext& co
                 fmt::format("svctl: permission denied by svinit at {}", context.socket_path));
             break;
         case ErrorCode::Busy:
-            context.err(
-                fmt::format("svctl: svinit at {} is busy (too many clients)", context.socket_path));
+            context.err(fmt::format("svctl: svinit at {} is busy: {}", context.socket_path,
+                                    detail.empty() ? "too many clients" : detail));
             break;
         case ErrorCode::UnsupportedVersion:
             context.err(fmt::format("svctl: svinit at {} speaks another protocol version{}{}",

@@ -189,7 +189,7 @@ private:
             }
             return results;
         }
-        explain_request_error(response->error);
+        explain_request_error(response->error, response->message);
         for (std::size_t k = 0; k < which.size(); ++k) {
             control::ServiceResult result;
             if (k < response->results.size()) result = std::move(response->results[k]);
@@ -221,15 +221,15 @@ private:
     }
 
     // For request-wide refusals: one line on stderr naming the socket, once.
-    void explain_request_error(ErrorCode code) {
+    void explain_request_error(ErrorCode code, std::string_view detail) {
         switch (code) {
             case ErrorCode::PermissionDenied:
                 say_once(
                     fmt::format("svctl: permission denied by svinit at {}", context_.socket_path));
                 break;
             case ErrorCode::Busy:
-                say_once(fmt::format("svctl: svinit at {} is busy (too many clients)",
-                                     context_.socket_path));
+                say_once(fmt::format("svctl: svinit at {} is busy: {}", context_.socket_path,
+                                     detail.empty() ? "too many clients" : detail));
                 break;
             case ErrorCode::UnsupportedVersion:
                 say_once(fmt::format("svctl: svinit at {} speaks another protocol version",

@@ -154,7 +154,7 @@ TEST_CASE("svctl: svinit's refusals name the socket", "[svctl]") {
     CHECK(refused(ErrorCode::PermissionDenied) ==
           std::pair{4, Lines{"svctl: permission denied by svinit at /run/test.sock"}});
     CHECK(refused(ErrorCode::Busy) ==
-          std::pair{3, Lines{"svctl: svinit at /run/test.sock is busy (too many clients)"}});
+          std::pair{3, Lines{"svctl: svinit at /run/test.sock is busy: nope"}});
     CHECK(refused(ErrorCode::UnsupportedVersion) ==
           std::pair{
               3, Lines{"svctl: svinit at /run/test.sock speaks another protocol version: nope"}});
