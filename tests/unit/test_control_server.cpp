@@ -1195,6 +1195,12 @@ TEST_CASE("one user cannot take more than its share, nor root's reserve", "[cont
 }
 
 TEST_CASE("out of file descriptors, a client is still answered busy", "[control][limits]") {
+#if defined(__SANITIZE_ADDRESS__)
+    // The sanitizer runtime probes memory through a pipe: with no fd left its own checks
+    // misfire (a false "invalid vptr"), so this runs in the plain build only.
+    WARN("sanitizer build: skipped, it needs every fd taken");
+    return;
+#endif
     FakeFixture f;
     Client first(f.path);
     Client second(f.path);

@@ -26,6 +26,7 @@
 #include "config/runit_dir.h"
 #include "core/event_loop.h"
 #include "core/inotify.h"
+#include "fakes/fake_loop.h"
 #include "loop_fixtures.h"
 #include "temp_tree.h"
 
@@ -38,7 +39,6 @@ using svinit::core::EventLoop;
 using svinit::core::Inotify;
 using svinit::core::InotifyEvent;
 using svinit::core::ParseStatus;
-using svinit::core::TimerHandle;
 using namespace svinit::test;
 
 namespace {
@@ -248,46 +248,35 @@ TEST_CASE("down appearing and going inside a service is noticed", "[config]") {
     CHECK(was_down);
 }
 
-TEST_CASE("a burst of new services gives few rescans", "[config]") {
+TEST_CASE("a burst of new services gives one rescan", "[config]") {
     TempDir tmp("svinit-watch");
-    BACKEND_UNDER_TEST();
-    // The burst is spread over many turns of the loop (10 services a millisecond), so
-    // without the debounce each turn would rescan. A longer debounce than the default
-    // keeps a slow machine from splitting the burst; the mechanism is the same.
+    // On the fake loop the burst takes exactly the (virtual) time written here, however
+    // loaded the machine is: 10 services a millisecond for 10 ms, each event pushing the
+    // debounce back, then one rescan when the debounce has passed since the last one.
+    svinit::test::FakeLoop loop;
     WatcherOptions options;
     options.debounce = 200ms;
     options.max_delay = 5s;
     int calls = 0;
-    int created = 0;
-    bool settling = false;
-    TimerHandle stopper;
-    auto watcher = make_watcher(
-        *loop, {tmp.path},
-        [&] {
-            ++calls;
-            if (!settling && created == 100 && scan(tmp.path).services.size() == 100) {
-                settling = true;  // let any straggling events through before counting
-                auto stop = loop->add_timer(300ms, false, [&] { loop->stop(); });
-                CHECK(stop);
-                if (stop) stopper = std::move(*stop);
-            }
-        },
-        options);
-    TimerHandle ticker;
-    auto tick = loop->add_timer(1ms, true, [&] {
-        for (int i = 0; i < 10 && created < 100; ++i, ++created) {
+    auto watcher = make_watcher(loop, {tmp.path}, [&] { ++calls; }, options);
+    for (int created = 0; created < 100;) {
+        for (int i = 0; i < 10; ++i, ++created) {
             const fs::path dir = tmp.path / ("svc" + std::to_string(created));
             make_service(dir);
             write_file(dir / "log" / "run", kExecutable);
         }
-        if (created == 100) ticker.reset();
-    });
-    REQUIRE(tick);
-    ticker = std::move(*tick);
-    run_guarded(*loop, 10s);
-    CHECK(settling);
-    INFO("rescans: " << calls);
-    CHECK(calls <= 3);
+        loop.advance(1ms);
+    }
+    CHECK(calls == 0);
+    // The last ten were seen at 9 ms (the fake loop reads fds before it moves the clock),
+    // so the rescan is due at 209 ms; the clock is at 10 ms now.
+    loop.advance(198ms);
+    CHECK(calls == 0);
+    loop.advance(1ms);
+    CHECK(calls == 1);
+    CHECK(scan(tmp.path).services.size() == 100);
+    loop.advance(10s);  // nothing left over to rescan for
+    CHECK(calls == 1);
     CHECK(watcher->watch_count() == 201);
 }
 
