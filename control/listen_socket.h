@@ -1,6 +1,7 @@
 #pragma once
-// The control socket file: created with its final mode from the start, never replacing
-// anything but a stale socket, and removed only while it is still the one we created.
+// The control socket file: created with its final mode and group out of everyone's reach,
+// never replacing anything but a stale socket, only in a directory no one else can write,
+// and removed only while it is still the one we created.
 
 #include <sys/types.h>
 
@@ -18,9 +19,13 @@ struct ListenSocket {
     ino_t ino = 0;
 };
 
-// Creates missing parent directories (0755), removes a stale socket (a socket file no
-// one listens on; anything else there is an error), binds and listens. The file is
-// 0600, or 0660 with group `group` when one is given.
+// Creates missing parent directories (0755) and refuses a parent directory that anyone
+// but root or svinit's user owns, that its group or others may write, or that is sticky
+// (anyone who can write there could swap the socket for a symlink). Binds and listens in
+// a 0700 directory made inside it, gives the socket mode 0600 (or 0660 and group `group`
+// when one is given) there, removes a stale socket at `path` (a socket file no one listens
+// on; anything else there is an error) and renames the socket into place. No path
+// outside the private directory is followed after bind().
 core::Result<ListenSocket> open_listen_socket(const std::string& path, std::optional<gid_t> group,
                                               int backlog);
 

@@ -2,10 +2,10 @@
 # svinit as my_init on the small root in examples/my_init/root, with this script as the main
 # command:
 #   unshare --pid --fork --mount-proc build/bin/my_init --root examples/my_init/root \
-#       --control-socket /tmp/my_init-demo.sock -- examples/my_init/demo.sh
+#       --control-socket /tmp/my_init-demo/control.sock -- examples/my_init/demo.sh
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
-svctl() { "$here/../../build/bin/svctl" --socket /tmp/my_init-demo.sock "$@"; }
+svctl() { "$here/../../build/bin/svctl" --socket /tmp/my_init-demo/control.sock "$@"; }
 echo "demo: FROM_STARTUP=$FROM_STARTUP"
 svctl wait up --timeout 10 hello
 svctl status

@@ -12,8 +12,12 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <filesystem>
+#include <utility>
 
+#include "support/procfs.h"
 #include "support/services.h"
 
 using namespace svinit::test;
@@ -194,4 +198,73 @@ TEST_CASE("malformed, oversized and unauthorised requests are refused, others se
     // The half request is still pending, and svinit still serves.
     root_still_served();
     CHECK(sup.stop() == 0);
+}
+
+TEST_CASE("with --control-group the socket is 0660 and the group's, and only members get in",
+          "[supervision][control]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    Supervision sup(harness);
+    // Others may reach the socket; its directory is still writable by root alone.
+    REQUIRE(::chmod(sup.dir().c_str(), 0755) == 0);
+
+    sup.add("web", ServiceFiles(sup.sleeper("web")));
+    sup.start({"--control-group", "65534"});
+    sup.svctl_ok({"wait", "up", "--timeout", "10", "web"});
+
+    struct stat st {};
+    REQUIRE(::lstat(sup.socket().c_str(), &st) == 0);
+    CHECK(S_ISSOCK(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0660);
+    CHECK(st.st_uid == 0);
+    CHECK(st.st_gid == 65534);
+
+    auto svctl_as = [&](const std::string& gid, const std::string& groups) {
+        return run_command({"setpriv", "--reuid=65534", "--regid=" + gid, groups,
+                            SVINIT_BIN_DIR "/svctl", "--socket", sup.socket(), "status", "web"},
+                           10s);
+    };
+    // A member by its gid, and one by a supplementary group.
+    for (const auto& [gid, groups] :
+         {std::pair{"65534", "--clear-groups"}, std::pair{"65533", "--groups=65534"}}) {
+        const CommandResult member = svctl_as(gid, groups);
+        INFO("gid " << gid << ", " << groups << ": " << member << "\nsvinit's log:\n" << sup.log());
+        CHECK(member.status == 0);
+        REQUIRE(member.lines.size() == 1);
+        CHECK(member.lines[0].starts_with("run: web: (pid "));
+    }
+    const CommandResult stranger = svctl_as("65533", "--clear-groups");
+    INFO(stranger);
+    CHECK(stranger.status == 4);
+    CHECK(stranger.lines.empty());
+
+    CHECK(sup.stop() == 0);
+}
+
+TEST_CASE("a socket directory others can write is refused, and the services run all the same",
+          "[supervision][control]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    Supervision sup(harness);
+    const std::string shared = sup.dir() + "/shared";
+    REQUIRE(::mkdir(shared.c_str(), 0700) == 0);
+    REQUIRE(::chmod(shared.c_str(), 01777) == 0);
+
+    sup.add("web", ServiceFiles(sup.sleeper("web")));
+    Process svinit = harness.start(
+        {"--service-dir", sup.service_root(), "--control-socket", shared + "/control.sock"}, {});
+    sup.next_start("web");
+    const std::optional<pid_t> pid = svinit_host_pid(svinit);
+    REQUIRE(pid.has_value());
+    REQUIRE(::kill(*pid, SIGTERM) == 0);
+    CHECK(svinit.wait(15s) == 0);
+
+    const std::string log = svinit.stderr_text();
+    INFO("svinit's log:\n" << log);
+    CHECK(log.find("control socket directory " + shared +
+                   ": writable by others (mode 1777); it must be owned by root (or svinit's "
+                   "user) and writable by its owner only") != std::string::npos);
+    CHECK(std::filesystem::is_empty(shared));
 }

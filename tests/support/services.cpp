@@ -227,7 +227,8 @@ void Supervision::wait_for_socket(Millis timeout) {
                  << log());
         }
         if (error == ECONNREFUSED) {
-            // The file exists between bind() and listen(): a window of microseconds.
+            // A stale socket file, about to be replaced by svinit's (which appears only
+            // once it listens).
             std::this_thread::sleep_for(2ms);
             continue;
         }

@@ -14,13 +14,13 @@
 
 namespace svinit::test {
 
-// A fresh directory under the system temp dir, named `<prefix>-XXXXXX`; removed with
-// everything in it on destruction.
+// A fresh directory under the system temp dir (or `base`), named `<prefix>-XXXXXX`; removed
+// with everything in it on destruction.
 struct TempDir {
     std::filesystem::path path;
-    explicit TempDir(std::string_view prefix) {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+    explicit TempDir(std::string_view prefix,
+                     const std::filesystem::path& base = std::filesystem::temp_directory_path()) {
+        std::string pattern = (base / (std::string(prefix) + "-XXXXXX")).string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
         path = pattern;
     }
