@@ -85,7 +85,9 @@ std::string Fields::path_of(std::string_view key) const {
 }
 
 void Fields::fail(std::string_view key, std::string_view what) {
-    problems_.add("\"" + path_of(key) + "\": " + std::string(what));
+    // '"', not "\"": a one-character literal before a temporary string makes GCC 12 at -O3
+    // report a bogus -Wrestrict inside libstdc++ (GCC PR 105329).
+    problems_.add('"' + path_of(key) + "\": " + std::string(what));
 }
 
 std::optional<std::string> Fields::optional_string(std::string_view key) {

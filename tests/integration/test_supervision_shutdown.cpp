@@ -54,7 +54,7 @@ TEST_CASE("svctl shutdown runs finish scripts and stops loggers last", "[supervi
     const std::string run = "echo hello\necho \"web $$\" > '" + fifo + "'\nexec sleep 100000";
     const std::string finish = "echo \"finish $1 $2\" > '" + fifo + "'\necho from finish";
     const std::string logger =
-        "'" + helper("linelog") + "' '" + logged + "'\necho \"log exited $?\" > '" + fifo + "'";
+        '\'' + helper("linelog") + "' '" + logged + "'\necho \"log exited $?\" > '" + fifo + "'";
     sup.add("web", ServiceFiles(shell_script(run))
                        .with_finish(shell_script(finish))
                        .with_logger(shell_script(logger)));

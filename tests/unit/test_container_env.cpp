@@ -364,7 +364,7 @@ TEST_CASE("sh and bash read back every value of the .sh byte for byte", "[contai
         "%s %b \\n",
     };
     for (std::size_t i = 0; i < values.size(); ++i) {
-        ::setenv(("V" + std::to_string(i)).c_str(), values[i].c_str(), 1);
+        ::setenv(('V' + std::to_string(i)).c_str(), values[i].c_str(), 1);
     }
     REQUIRE(export_container_env(paths, false));
 

@@ -309,7 +309,7 @@ TEST_CASE("sv check waits only for services that are starting", "[svctl]") {
 TEST_CASE("sv exits with the number of failed services, at most 99", "[svctl]") {
     World w;
     std::vector<std::string> names;
-    for (int i = 0; i < 120; ++i) names.push_back("s" + std::to_string(i));
+    for (int i = 0; i < 120; ++i) names.push_back('s' + std::to_string(i));
     std::vector<std::string_view> argv{"status"};
     argv.insert(argv.end(), names.begin(), names.end());
     CHECK(w.sv(argv) == 99);
