@@ -13,6 +13,12 @@ struct TooDeep {};
 }  // namespace
 
 std::optional<Json> parse_object(std::string_view line, Problems& problems) {
+    // nlohmann's lexer takes a NUL byte for the end of the input and would accept
+    // `{...}\0anything`; a NUL is never valid in a line (inside a string it must be \u0000).
+    if (const auto nul = line.find('\0'); nul != std::string_view::npos) {
+        problems.add("a NUL byte at offset " + std::to_string(nul) + " (not valid JSON)");
+        return std::nullopt;
+    }
     // nlohmann's parser and destructor are iterative, but a depth limit keeps a hostile
     // line from costing more than its bytes' worth of nodes and stack entries.
     const Json::parser_callback_t limit_depth = [](int depth, Json::parse_event_t, Json&) {

@@ -37,20 +37,25 @@ std::unexpected<core::Error> bad(std::string text) {
     return core::error(EINVAL, std::move(text));
 }
 
-// Reads "v" first, so that a future version's new shapes are refused as a version.
+// The value of "v" as the message shows it, bounded: a hostile value may be long.
+std::string version_text(const Json& v) {
+    constexpr std::size_t kMaxShown = 32;
+    std::string text = detail::dump(v);
+    if (text.size() > kMaxShown) text = text.substr(0, kMaxShown) + "...";
+    return text;
+}
+
+// Reads "v" first, so that a future version's new shapes are refused as a version. Any
+// value but the integer 1 is another version (docs/protocol.md): -1, 1.0 and "1" too.
 core::Result<void> check_version(const Fields& top) {
     const Json* v = top.find("v");
     if (v == nullptr)
         return bad("\"v\": missing (the protocol version, " + std::to_string(kProtocolVersion) +
                    ")");
-    const auto version = detail::as_integer(*v, 0, 1 << 30);
-    if (!version) return bad("\"v\": expected an integer");
-    if (*version != kProtocolVersion) {
-        return core::error(EPROTONOSUPPORT, "unsupported protocol version " +
-                                                std::to_string(*version) + " (this svinit speaks " +
-                                                std::to_string(kProtocolVersion) + ")");
-    }
-    return {};
+    if (detail::as_integer(*v, kProtocolVersion, kProtocolVersion)) return {};
+    return core::error(EPROTONOSUPPORT,
+                       fmt::format("unsupported protocol version {} (this svinit speaks {})",
+                                   version_text(*v), kProtocolVersion));
 }
 
 std::vector<std::string> decode_services(Fields& top, Problems& problems) {

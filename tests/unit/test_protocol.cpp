@@ -311,11 +311,9 @@ TEST_CASE("malformed requests are error values, not exceptions", "[protocol]") {
         "\"status\"",
         "null",
         "42",
-        R"({"cmd":"status"})",          // no version
-        R"({"v":"1","cmd":"status"})",  // version is a string
-        R"({"v":1.5,"cmd":"status"})",
-        R"({"v":-1,"cmd":"status"})",
-        R"({"v":1})",  // no command
+        R"({"cmd":"status"})",           // no version
+        R"({"v":null,"cmd":"status"})",  // null is absent
+        R"({"v":1})",                    // no command
         R"({"v":1,"cmd":7})",
         R"({"v":1,"cmd":"explode","services":["a"]})",
         R"({"v":1,"cmd":"UP","services":["a"]})",
@@ -371,6 +369,42 @@ TEST_CASE("another protocol version is refused as such", "[protocol]") {
     REQUIRE_FALSE(d);
     CHECK(d.error().context.find("version 2") != std::string::npos);
     CHECK_FALSE(decode_response(R"({"v":2,"ok":true})"));
+}
+
+TEST_CASE("any v but the integer 1 is an unsupported version, as docs/protocol.md says",
+          "[protocol]") {
+    for (const char* v : {"-1", "1.0", "1.5", "\"1\"", "true", "[1]", "{\"major\":1}",
+                          "18446744073709551615", "-9223372036854775808"}) {
+        const std::string line = std::string(R"({"v":)") + v + R"(,"cmd":"status"})";
+        CAPTURE(line);
+        CHECK(verdict(line) == ErrorCode::UnsupportedVersion);
+        const auto d = decode_request(line);
+        REQUIRE_FALSE(d);
+        // The message shows the value as sent, bounded.
+        CHECK(d.error().context.find(std::string("version ") + v) != std::string::npos);
+        CHECK_FALSE(decode_response(std::string(R"({"v":)") + v + R"(,"ok":true})"));
+    }
+    const auto long_v = decode_request(R"({"v":")" + std::string(1000, 'x') + R"("})");
+    REQUIRE_FALSE(long_v);
+    CHECK(decode_error_code(long_v.error()) == ErrorCode::UnsupportedVersion);
+    CHECK(long_v.error().context.size() < 100);
+}
+
+TEST_CASE("a NUL byte anywhere in a line is a bad request that says so", "[protocol]") {
+    using namespace std::string_literals;
+    // nlohmann's parser stops at a NUL as if the input ended there: the first two were
+    // accepted as a plain status request.
+    for (const std::string& line :
+         {R"({"v":1,"cmd":"status"})"s + '\0' + "junk", R"({"v":1,"cmd":"status"})"s + '\0',
+          '\0' + R"({"v":1,"cmd":"status"})"s,
+          R"({"v":1,"cmd":"up","services":["a)"s + '\0' + R"(b"]})"}) {
+        CAPTURE(line);
+        CHECK(verdict(line) == ErrorCode::BadRequest);
+        const auto d = decode_request(line);
+        REQUIRE_FALSE(d);
+        CHECK(d.error().context.find("NUL byte at offset") != std::string::npos);
+    }
+    CHECK_FALSE(decode_response(R"({"v":1,"ok":true})"s + '\0' + "x"));
 }
 
 TEST_CASE("a request line over the limit is too large", "[protocol]") {
