@@ -62,7 +62,10 @@ Usability check_program(const fs::path& file, std::string_view consequence,
     const FileKind found = stat_kind(file);
     switch (found.kind) {
         case Kind::Missing:
-            return Usability::Missing;
+            // A symlink to nothing is a mistake worth naming (a typo in `ln -s`).
+            if (!is_link(file)) return Usability::Missing;
+            add(diags, file, fmt::format("dangling symlink{}", consequence));
+            return Usability::Unusable;
         case Kind::Failed:
             add(diags, file,
                 fmt::format("cannot stat: {}{}", std::strerror(found.err), consequence));
@@ -86,6 +89,12 @@ Usability check_program(const fs::path& file, std::string_view consequence,
         return Usability::Unusable;
     }
     return Usability::Usable;
+}
+
+// A `run` is there, usable or not (a dangling symlink counts: it deserves a diagnostic).
+bool has_run(const fs::path& dir) {
+    const fs::path run = dir / "run";
+    return stat_kind(run).kind != Kind::Missing || is_link(run);
 }
 
 // `dir`'s run, finish and down. nullopt when `run` is missing or unusable.
@@ -123,11 +132,55 @@ std::optional<ProcessSpec> read_logger(const fs::path& service_dir,
         case Kind::Directory:
             break;
     }
-    if (stat_kind(log_dir / "run").kind == Kind::Missing) {
+    if (!has_run(log_dir)) {
         add(diags, log_dir, "has no run file; no logger");
         return std::nullopt;
     }
     return read_process(log_dir, "; no logger", diags);
+}
+
+// A byte that cannot stand in a service name: sv's status output is one line per service
+// ("run: NAME: ..."), and a newline or escape sequence in NAME would split or forge lines
+// there and in svinit's log.
+bool is_control(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+}
+
+// `name` with its control characters written as C escapes, for diagnostics.
+std::string escaped_name(std::string_view name) {
+    std::string out;
+    for (const char c : name) {
+        switch (c) {
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            default:
+                if (is_control(c)) {
+                    out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out;
+}
+
+// DIR/NAME, whose name has a control character: never a service. Said once it looks like
+// one (a directory with a `run`), as a bare directory is not worth a word.
+void refuse_control_name(const fs::path& dir, std::string_view name,
+                         std::vector<Diagnostic>& diags) {
+    const fs::path service_dir = dir / name;
+    if (stat_kind(service_dir).kind != Kind::Directory || !has_run(service_dir)) return;
+    add(diags, dir / escaped_name(name),
+        "a service name cannot hold a control character (newline, tab, ...); ignored: "
+        "rename the directory");
 }
 
 // DIR's entry names, hidden ones left out, sorted so that results (and which entries a
@@ -152,6 +205,10 @@ ScanResult scan_service_dirs(std::span<const fs::path> dirs, std::size_t max_ser
 
     for (const fs::path& dir : dirs) {
         for (const std::string& name : list_names(dir, diags)) {
+            if (std::ranges::any_of(name, is_control)) {
+                refuse_control_name(dir, name, diags);
+                continue;
+            }
             const fs::path service_dir = dir / name;
             const FileKind found = stat_kind(service_dir);
             if (found.kind == Kind::Failed) {
@@ -166,7 +223,7 @@ ScanResult scan_service_dirs(std::span<const fs::path> dirs, std::size_t max_ser
 
             if (const auto first = taken.find(name); first != taken.end()) {
                 // Only a would-be service is a duplicate; a bare directory is nothing.
-                if (stat_kind(service_dir / "run").kind != Kind::Missing) {
+                if (has_run(service_dir)) {
                     add(diags, service_dir,
                         fmt::format("duplicate service name, {} is used; ignored",
                                     first->second.string()));

@@ -43,7 +43,11 @@ struct ScanResult {
 //    Diagnostic ("DIR/web/run: not executable (chmod +x)"). Without a usable `run` the
 //    service is left out; an unusable `finish` is ignored; an unusable logger is
 //    ignored and the service runs without one.
-//  - A symlink whose target does not exist gets a Diagnostic (a likely typo in `ln -s`).
+//  - A symlink whose target does not exist gets a Diagnostic (a likely typo in `ln -s`),
+//    whether it is NAME itself or its run, finish or log/run.
+//  - A NAME with a control character (bytes below 0x20, and 0x7f) is never a service: it
+//    would split or forge the one-line-per-service output of `sv status`. A directory with
+//    a `run` under such a name gets a Diagnostic naming it with the bytes escaped ("\n").
 //  - Beyond `max_services` the rest are left out, with one Diagnostic.
 ScanResult scan_service_dirs(std::span<const std::filesystem::path> dirs,
                              std::size_t max_services = kMaxServices);

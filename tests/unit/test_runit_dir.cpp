@@ -94,6 +94,60 @@ TEST_CASE("a run that is not a regular file is a diagnostic", "[config]") {
     CHECK_THAT(result.diagnostics[0].message, Catch::Contains("not a regular file"));
 }
 
+TEST_CASE("a dangling run, finish or log/run symlink is a diagnostic like any broken run",
+          "[config]") {
+    TempDir tmp("svinit-runit");
+    fs::create_directories(tmp.path / "web");
+    fs::create_symlink("/nonexistent/web-run", tmp.path / "web" / "run");
+    make_service(tmp.path / "db");
+    fs::create_symlink("finish.typo", tmp.path / "db" / "finish");
+    fs::create_directories(tmp.path / "db" / "log");
+    fs::create_symlink("../run.typo", tmp.path / "db" / "log" / "run");
+
+    const ScanResult result = scan(tmp.path);
+    INFO(describe_all(result));
+    REQUIRE(names(result) == std::vector<std::string>{"db"});
+    CHECK_FALSE(result.services[0].main.finish.has_value());
+    CHECK_FALSE(result.services[0].log.has_value());
+    REQUIRE(result.diagnostics.size() == 3);
+    // Before, the dangling web/run was skipped without a word, as if there were no run.
+    CHECK(result.diagnostics[0].describe() ==
+          (tmp.path / "db" / "finish").string() + ": dangling symlink; ignored");
+    CHECK(result.diagnostics[1].describe() ==
+          (tmp.path / "db" / "log" / "run").string() + ": dangling symlink; no logger");
+    CHECK(result.diagnostics[2].describe() ==
+          (tmp.path / "web" / "run").string() + ": dangling symlink");
+}
+
+TEST_CASE("a service name with a control character is refused, the directory named escaped",
+          "[config]") {
+    TempDir tmp("svinit-runit");
+    make_service(tmp.path / "we\nb");  // would split `sv status` into two lines
+    make_service(tmp.path / "tab\there");
+    make_service(tmp.path / "esc\x1b[31m");
+    make_service(tmp.path / "del\x7f");
+    fs::create_directories(tmp.path / "bare\ndir");  // no run: not a service, no word
+    make_service(tmp.path / "caf\xc3\xa9");          // bytes >= 0x80 are fine
+    make_service(tmp.path / "web");
+
+    const ScanResult result = scan(tmp.path);
+    INFO(describe_all(result));
+    CHECK(names(result) == std::vector<std::string>{"caf\xc3\xa9", "web"});
+    std::vector<std::string> described;
+    for (const auto& diag : result.diagnostics) {
+        described.push_back(diag.describe());
+        CHECK(described.back().find('\n') == std::string::npos);
+        CHECK_THAT(diag.message, Catch::Contains("control character"));
+    }
+    const std::string dir = tmp.path.string();
+    CHECK(described == std::vector<std::string>{
+                           dir + "/del\\x7f: " + result.diagnostics[0].message,
+                           dir + "/esc\\x1b[31m: " + result.diagnostics[0].message,
+                           dir + "/tab\\there: " + result.diagnostics[0].message,
+                           dir + "/we\\nb: " + result.diagnostics[0].message,
+                       });
+}
+
 TEST_CASE("finish is used when executable, ignored with a diagnostic when not", "[config]") {
     TempDir tmp("svinit-runit");
     make_service(tmp.path / "good");
