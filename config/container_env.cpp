@@ -314,6 +314,9 @@ std::string environment_shell(const Entries& entries) {
         if (shell_name.empty() || (shell_name.front() >= '0' && shell_name.front() <= '9')) {
             continue;
         }
+        // OPTIND is sh's getopts state: dash refuses any value but a number with an error
+        // that aborts the script sourcing the file, and a number would reset its getopts.
+        if (shell_name == "OPTIND") continue;
         out += "export ";
         out += shell_name;
         out += '=';

@@ -23,6 +23,7 @@
 //    json.dumps's: {"A": "1", "B": "2"}, no trailing newline.
 //  - The .sh leaves out a variable whose sanitised name cannot be a shell name (empty or
 //    starting with a digit): `export 1X=...` makes dash/bash abort the script sourcing it.
+//    It leaves out OPTIND too, sh's getopts state: `export OPTIND=x` aborts it in dash.
 //  - .sh and .json are replaced atomically (a temp file in the same directory, renamed),
 //    keeping an existing file's mode and owner, as my_init's open("w") does (baseimage
 //    ships them 0640 root:docker_env); a new one gets 0644 (0666 & ~umask for my_init).

@@ -383,3 +383,25 @@ TEST_CASE("sh and bash read back every value of the .sh byte for byte", "[contai
         }
     }
 }
+
+TEST_CASE("the .sh leaves out OPTIND, which made sh abort the script sourcing it",
+          "[container_env]") {
+    EnvGuard guard;
+    TempDir root("svinit-env");
+    const auto paths = make_root(root);
+    // dash: `export OPTIND=abc` is "Illegal number", a special builtin's error, so the
+    // shell sourcing the file exits and every variable after it was lost.
+    ::setenv("OPTIND", "abc", 1);
+    ::setenv("AFTER", "still here", 1);
+    REQUIRE(export_container_env(paths, false));
+    // dash will not even start with it in its environment (popen runs sh).
+    ::unsetenv("OPTIND");
+    const std::string sh = read_file(paths.sh);
+    CHECK(sh.find("OPTIND") == std::string::npos);
+    CHECK(sh.find("export AFTER='still here'") != std::string::npos);
+    const std::string command =
+        "/usr/bin/env -i /bin/sh -c '. " + paths.sh.string() + " && printf %s \"$AFTER\"'";
+    CHECK(run_output(command) == "still here");
+    // Kept where no shell reads it as its own.
+    CHECK(nlohmann::json::parse(read_file(paths.json)).at("OPTIND") == "abc");
+}
