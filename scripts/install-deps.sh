@@ -3,15 +3,20 @@
 # Idempotent: apt-get update runs only when something is missing.
 #   scripts/install-deps.sh          build and test dependencies
 #   scripts/install-deps.sh --bench  also the peers bench/ compares against
+#   scripts/install-deps.sh --fuzz   also clang and libFuzzer, for scripts/fuzz.sh
 set -euo pipefail
 
 packages=(g++ cmake make pkg-config util-linux procps
           liburing-dev libev-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
           nlohmann-json3-dev
           runit)  # its sv: the tests check that runit's own sv works against svinit
-if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(tini dumb-init s6 time)
-fi
+for option in "$@"; do
+    case "$option" in
+        --bench) packages+=(tini dumb-init s6 time) ;;
+        --fuzz) packages+=(clang-16 libclang-rt-16-dev) ;;
+        *) echo "usage: scripts/install-deps.sh [--bench] [--fuzz]" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for pkg in "${packages[@]}"; do
