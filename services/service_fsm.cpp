@@ -7,6 +7,21 @@ namespace svinit::services {
 
 namespace {
 
+bool alive(State state) {
+    switch (state) {
+        case State::Starting:
+        case State::Run:
+        case State::Stopping:
+            return true;
+        case State::Down:
+        case State::Finish:
+        case State::Backoff:
+        case State::Failed:
+            return false;
+    }
+    return false;
+}
+
 // Collects the next state and the actions of one step. Its helpers are the starred
 // procedures of the table in service_fsm.h.
 struct Builder {
@@ -14,6 +29,7 @@ struct Builder {
     std::vector<Action> actions;
     TimePoint now;
     const Policy& policy;
+    bool deferred = false;
 
     void enter(State to) {
         if (to == s.state) return;
@@ -35,18 +51,40 @@ struct Builder {
         actions.emplace_back(CancelTimer{});
     }
 
-    void signal(int sig) { actions.emplace_back(Signal{sig}); }
+    void send(int sig) { actions.emplace_back(Signal{sig}); }
 
     void count_failure() {
         if (s.failures != std::numeric_limits<unsigned>::max()) ++s.failures;
     }
 
-    void spawn() {
+    // Starts control/SCRIPT; its end comes back as ControlExited, ControlSpawnFailed or
+    // ControlTimedOut.
+    void run_control(char script, ControlThen then, int sig = 0, char after = 0) {
+        const TimePoint deadline = now + policy.stop_timeout;
+        s.control = ControlRun{script, then, sig, after, s.run_id, deadline};
+        actions.emplace_back(RunControl{script, deadline});
+    }
+
+    bool same_run(const ControlRun& c) const { return alive(s.state) && s.run_id == c.run_id; }
+
+    void spawn_now() {
         s.run_started = now;
         s.paused = false;
         s.exit_requested = false;
+        ++s.run_id;
         actions.emplace_back(Spawn{});
         enter(policy.wait_ready ? State::Starting : State::Run);
+    }
+
+    // Run starts after control/u when the service has one (runsv runs it before every
+    // start), and never while another control script runs: its end starts run then.
+    void spawn() {
+        if (s.control) return enter(State::Down);
+        if (policy.has_control('u')) {
+            enter(State::Down);
+            return run_control('u', ControlThen::Spawn);
+        }
+        spawn_now();
     }
 
     // want up / once from down or failed: the operator asked, so the backoff starts afresh.
@@ -56,14 +94,52 @@ struct Builder {
         spawn();
     }
 
-    // runit's 'd': TERM, then CONT so a stopped process can act on it.
-    void stop() {
-        s.want = Want::Down;
-        signal(SIGTERM);
-        signal(SIGCONT);
-        s.paused = false;
-        arm(TimerPurpose::Stop, policy.stop_timeout);
+    // runsv's stopservice(): control/t or TERM, then CONT so a stopped process can act on
+    // it, then control/d (x). `after` is 0 for a restart, which runs neither d nor x.
+    void stop(char after) {
+        if (policy.has_control('t')) {
+            enter(State::Stopping);
+            return run_control('t', ControlThen::Stop, SIGTERM, after);
+        }
+        term_sent(true);
         enter(State::Stopping);
+        if (policy.has_control(after)) run_control(after, ControlThen::Nothing);
+    }
+
+    // What follows control/t (or its absence) in a stop.
+    void term_sent(bool term) {
+        if (term) send(SIGTERM);
+        send(SIGCONT);
+        s.paused = false;
+        if (!s.timer) arm(TimerPurpose::Stop, policy.stop_timeout);
+    }
+
+    // A signal command: control/C for its letter when the service has one, else the signal.
+    void signal(int sig) {
+        const char letter = control_letter(sig);
+        if (policy.has_control(letter)) return run_control(letter, ControlThen::Signal, sig);
+        send(sig);
+    }
+
+    void control_done(bool success) {
+        const ControlRun c = *s.control;
+        s.control.reset();
+        switch (c.then) {
+            case ControlThen::Signal:
+                if (!success && same_run(c)) send(c.sig);
+                break;
+            case ControlThen::Stop:
+                if (same_run(c)) term_sent(!success);
+                if (policy.has_control(c.after)) return run_control(c.after, ControlThen::Nothing);
+                break;
+            case ControlThen::Spawn:
+                if (s.state == State::Down && s.want != Want::Down) return spawn_now();
+                break;
+            case ControlThen::Nothing:
+                break;
+        }
+        // What was decided while the script ran: a service down and wanted starts now.
+        if (s.state == State::Down && s.want != Want::Down) spawn();
     }
 
     void go_down() {
@@ -134,7 +210,8 @@ struct Builder {
 };
 
 // One handler per event; each switches over every state, with no default, so that
-// -Wswitch-enum names any state a new event forgets.
+// -Wswitch-enum names any state a new event forgets. std::visit over a struct with no
+// catch-all overload fails to compile when a new Event has no handler.
 struct Handlers {
     Builder& b;
 
@@ -153,11 +230,12 @@ struct Handlers {
         }
     }
 
-    void operator()(const WantDown&) {
+    void operator()(const WantDown& e) {
         switch (b.s.state) {
             case State::Starting:
             case State::Run:
-                return b.stop();
+                b.s.want = Want::Down;
+                return b.stop(e.exit ? 'x' : 'd');
             case State::Backoff:
                 b.cancel_timer();
                 b.s.want = Want::Down;
@@ -184,6 +262,23 @@ struct Handlers {
             case State::Finish:
             case State::Backoff:  // the pending spawn is the one run
                 b.s.want = Want::Once;
+                return;
+        }
+    }
+
+    void operator()(const Restart&) {
+        switch (b.s.state) {
+            case State::Down:
+            case State::Failed:
+                return b.explicit_start(Want::Up);
+            case State::Starting:
+            case State::Run:
+                b.s.want = Want::Up;
+                return b.stop(0);
+            case State::Stopping:  // respawned at once when it exits
+            case State::Finish:
+            case State::Backoff:
+                b.s.want = Want::Up;
                 return;
         }
     }
@@ -217,15 +312,33 @@ struct Handlers {
     }
 
     void operator()(const FinishExited& e) {
-        if (b.s.state != State::Finish) return;
-        b.s.last_finish = e.status;
-        b.finish_done();
+        switch (b.s.state) {
+            case State::Finish:
+                b.s.last_finish = e.status;
+                return b.finish_done();
+            case State::Down:
+            case State::Starting:
+            case State::Run:
+            case State::Stopping:
+            case State::Backoff:
+            case State::Failed:
+                return;  // no finish process: stale
+        }
     }
 
     void operator()(const FinishSpawnFailed&) {
-        if (b.s.state != State::Finish) return;
-        b.s.last_finish.reset();
-        b.finish_done();
+        switch (b.s.state) {
+            case State::Finish:
+                b.s.last_finish.reset();
+                return b.finish_done();
+            case State::Down:
+            case State::Starting:
+            case State::Run:
+            case State::Stopping:
+            case State::Backoff:
+            case State::Failed:
+                return;
+        }
     }
 
     void operator()(const TimerFired& e) {
@@ -233,7 +346,7 @@ struct Handlers {
         switch (b.s.state) {
             case State::Stopping:
                 b.s.timer.reset();
-                return b.signal(SIGKILL);
+                return b.send(SIGKILL);
             case State::Finish:
                 b.s.timer.reset();
                 b.actions.emplace_back(SignalFinish{SIGKILL});
@@ -251,26 +364,147 @@ struct Handlers {
     }
 
     void operator()(const Ready&) {
-        if (b.s.state == State::Starting) b.enter(State::Run);
+        switch (b.s.state) {
+            case State::Starting:
+                return b.enter(State::Run);
+            case State::Down:
+            case State::Run:
+            case State::Stopping:
+            case State::Finish:
+            case State::Backoff:
+            case State::Failed:
+                return;
+        }
     }
 
     void operator()(const Pause&) {
-        const bool running = b.s.state == State::Starting || b.s.state == State::Run;
-        if (!running || b.s.paused) return;
-        b.s.paused = true;
-        b.signal(SIGSTOP);
+        switch (b.s.state) {
+            case State::Starting:
+            case State::Run:
+                if (b.s.paused) return;
+                b.s.paused = true;
+                return b.signal(SIGSTOP);
+            case State::Down:
+            case State::Stopping:
+            case State::Finish:
+            case State::Backoff:
+            case State::Failed:
+                return;
+        }
     }
 
     void operator()(const Continue&) {
-        const bool alive =
-            b.s.state == State::Starting || b.s.state == State::Run || b.s.state == State::Stopping;
-        if (!alive || !b.s.paused) return;
-        b.s.paused = false;
-        b.signal(SIGCONT);
+        switch (b.s.state) {
+            case State::Starting:
+            case State::Run:
+            case State::Stopping:
+                // runsv runs control/c on every 'c' to a running service.
+                if (!b.s.paused && !b.policy.has_control('c')) return;
+                b.s.paused = false;
+                return b.signal(SIGCONT);
+            case State::Down:
+            case State::Finish:
+            case State::Backoff:
+            case State::Failed:
+                return;
+        }
+    }
+
+    void operator()(const SendSignal& e) {
+        switch (b.s.state) {
+            case State::Starting:
+            case State::Run:
+            case State::Stopping:
+                return b.signal(e.sig);
+            case State::Down:
+            case State::Finish:
+            case State::Backoff:
+            case State::Failed:
+                return;  // no run to signal
+        }
+    }
+
+    // A control script's end, in whatever state run is: the script runs beside it.
+    void operator()(const ControlExited& e) {
+        if (!b.s.control) return;  // stale
+        b.control_done(e.status.kind == ExitStatus::Kind::Exited && e.status.value == 0);
+    }
+
+    void operator()(const ControlSpawnFailed&) {
+        if (!b.s.control) return;
+        b.control_done(false);
+    }
+
+    void operator()(const ControlTimedOut&) {
+        if (!b.s.control) return;
+        b.actions.emplace_back(KillControl{});
+        b.control_done(false);
     }
 };
 
+// A command while a control script runs: in state down the wants only set want (the
+// script's end starts what is wanted); anywhere else it waits for the script's end.
+struct WhileControlRuns {
+    Builder& b;
+
+    void want(Want want, bool start) {
+        b.s.want = want;
+        if (start) b.s.failures = 0;
+    }
+    void operator()(const WantUp&) { want(Want::Up, true); }
+    void operator()(const Restart&) { want(Want::Up, true); }
+    void operator()(const WantOnce&) { want(Want::Once, true); }
+    void operator()(const WantDown&) { want(Want::Down, false); }
+    void operator()(const Pause&) {}     // nothing runs to pause,
+    void operator()(const Continue&) {}  // to continue,
+    void operator()(const SendSignal&) {}  // or to signal
+    // Not commands: step() never sends these here.
+    void operator()(const ChildExited&) {}
+    void operator()(const SpawnFailed&) {}
+    void operator()(const FinishExited&) {}
+    void operator()(const FinishSpawnFailed&) {}
+    void operator()(const TimerFired&) {}
+    void operator()(const Ready&) {}
+    void operator()(const ControlExited&) {}
+    void operator()(const ControlSpawnFailed&) {}
+    void operator()(const ControlTimedOut&) {}
+};
+
 }  // namespace
+
+bool is_command(const Event& event) noexcept {
+    return std::holds_alternative<WantUp>(event) || std::holds_alternative<WantDown>(event) ||
+           std::holds_alternative<WantOnce>(event) || std::holds_alternative<Restart>(event) ||
+           std::holds_alternative<Pause>(event) || std::holds_alternative<Continue>(event) ||
+           std::holds_alternative<SendSignal>(event);
+}
+
+char control_letter(int sig) noexcept {
+    switch (sig) {
+        case SIGTERM:
+            return 't';
+        case SIGKILL:
+            return 'k';
+        case SIGHUP:
+            return 'h';
+        case SIGALRM:
+            return 'a';
+        case SIGINT:
+            return 'i';
+        case SIGQUIT:
+            return 'q';
+        case SIGUSR1:
+            return '1';
+        case SIGUSR2:
+            return '2';
+        case SIGSTOP:
+            return 'p';
+        case SIGCONT:
+            return 'c';
+        default:
+            return 0;
+    }
+}
 
 ServiceState initial_state(bool normally_down, TimePoint now) {
     ServiceState s;
@@ -288,9 +522,14 @@ Transition start(bool normally_down, TimePoint now, const Policy& policy) {
 Transition step(const ServiceState& state, const Event& event, TimePoint now,
                 const Policy& policy) {
     Builder b{state, {}, now, policy};
-    std::visit(Handlers{b}, event);
+    if (state.control && is_command(event)) {
+        if (state.state != State::Down) return Transition{state, {}, false, true};
+        std::visit(WhileControlRuns{b}, event);
+    } else {
+        std::visit(Handlers{b}, event);
+    }
     const bool ignored = b.actions.empty() && b.s == state;
-    return Transition{std::move(b.s), std::move(b.actions), ignored};
+    return Transition{std::move(b.s), std::move(b.actions), ignored, false};
 }
 
 std::string_view to_string(State state) noexcept {
@@ -366,6 +605,13 @@ std::string_view event_name(const Event& event) noexcept {
         std::string_view operator()(const Ready&) const { return "ready"; }
         std::string_view operator()(const Pause&) const { return "pause"; }
         std::string_view operator()(const Continue&) const { return "continue"; }
+        std::string_view operator()(const Restart&) const { return "restart"; }
+        std::string_view operator()(const SendSignal&) const { return "signal"; }
+        std::string_view operator()(const ControlExited&) const { return "control exited"; }
+        std::string_view operator()(const ControlSpawnFailed&) const {
+            return "control spawn failed";
+        }
+        std::string_view operator()(const ControlTimedOut&) const { return "control timed out"; }
     };
     return std::visit(Names{}, event);
 }

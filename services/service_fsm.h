@@ -10,7 +10,8 @@
 //   down      no process; stays down until want up / once
 //   starting  run spawned, readiness configured and not yet signalled
 //   run       run is up (and ready, when readiness is configured)
-//   stopping  run got TERM+CONT because want went down; waiting for it to exit
+//   stopping  run is being stopped because want went down (or a restart): control/t
+//             runs, or run got TERM+CONT; waiting for it to exit
 //   finish    run is gone, finish is running (with runit's $1 $2)
 //   backoff   run failed quickly; waiting for the backoff timer before spawning again
 //   failed    finish exited 125 ("do not restart", s6's rule); want stays up but nothing
@@ -21,17 +22,25 @@
 //
 // Wants (the operator's commands):
 //
-// state    | WantUp                  | WantDown                    | WantOnce
-// ---------+-------------------------+-----------------------------+---------------------------
-// down     | Spawn -> start(*)       | want=down                   | Spawn -> start(*)
-// starting | want=up                 | TERM, CONT, arm stop        | want=once
-//          |                         |   -> stopping               |
-// run      | want=up                 | TERM, CONT, arm stop        | want=once
-//          |                         |   -> stopping               |
-// stopping | want=up (respawn after) | want=down                   | want=once
-// finish   | want=up                 | want=down (finish runs on)  | want=once
-// backoff  | want=up (timer decides) | cancel timer -> down        | want=once (spawns once more)
-// failed   | Spawn -> start(*)       | want=down -> down           | Spawn -> start(*)
+// state    | WantUp / Restart         | WantDown                    | WantOnce
+// ---------+--------------------------+-----------------------------+--------------------------
+// down     | start(*) want=up         | want=down                   | start(*) want=once
+// starting | want=up / up+stop(*)     | want=down, stop(*)          | want=once
+// run      | want=up / up+stop(*)     | want=down, stop(*)          | want=once
+// stopping | want=up (respawn after)  | want=down                   | want=once
+// finish   | want=up                  | want=down (finish runs on)  | want=once
+// backoff  | want=up (timer decides)  | cancel timer -> down        | want=once (spawns once more)
+// failed   | start(*) want=up         | want=down -> down           | start(*) want=once
+//
+// Signals (the operator's pause, cont, term, kill, hup, ... commands):
+//
+// state              | Pause                    | Continue                | SendSignal{sig}
+// -------------------+--------------------------+-------------------------+-----------------
+// starting, run      | unless paused: paused,   | if paused or control/c: | signal(*) sig
+//                    |   signal(*) STOP         |   unpaused, signal(*)   |
+//                    |                          |   CONT                  |
+// stopping           | -                        | as above                | signal(*) sig
+// other states       | -                        | -                       | -
 //
 // Happenings (processes and timers):
 //
@@ -47,33 +56,63 @@
 //          |                           |   else after(*)                  |   finish    |
 // backoff  | -                         | -                                | backoff:    | -
 //          |                           |                                  | restarts+1, |
-//          |                           |                                  | Spawn ->    |
-//          |                           |                                  |   start(*)  |
+//          |                           |                                  | start(*)    |
 // failed   | -                         | -                                | -           | -
 //
-// Pause (STOP) works in starting/run; Continue (CONT) in starting/run/stopping while paused;
-// elsewhere both are ignored. A timer event whose purpose is not the armed timer's is stale
-// and ignored.
+// A timer event whose purpose is not the armed timer's is stale and ignored.
 //
-// (*) start:   -> starting when policy.wait_ready, else -> run. An explicit start (from
-//              down/failed) clears the consecutive-failure count.
+// runit's control scripts (SERVICE/control/C, runsv(8)): policy.control_scripts names the
+// ones the service has; a control script runs beside the state above (ServiceState::control),
+// one at a time, and its end is an event:
+//
+//   ControlExited      exit 0 is success; any other exit, or a signal, is failure
+//   ControlSpawnFailed failure
+//   ControlTimedOut    its deadline (now + stop_timeout at its start) passed: KillControl,
+//                      then failure
+//
+// then, by what it was run for:
+//   signal C (t k h a i q 1 2 p c):  on failure the signal is sent, if the same run is
+//                                    still there; on success it is not
+//   stop (control/t of a stop):      on failure TERM; then CONT, arm stop (if the same run
+//                                    is still there), and control/d (x for exit) if the
+//                                    service has it (a restart runs none); d/x's exit is
+//                                    ignored
+//   spawn (control/u):               its exit is ignored; run is spawned if still wanted
+// and then, whatever it was run for: a service that is down and wanted up or once is
+// started (start(*)), so what was decided while the script ran is carried out.
+// While a control script runs, the operator's commands wait in order (Transition::
+// deferred) until it ends, as runsv reads no command while its script runs; only in state
+// down do the wants take effect at once (they only set want: nothing runs to act on).
+//
+// (*) start:   want up / once from down or failed clears the consecutive-failure count;
+//              then spawn.
+//     spawn:   while a control script runs: -> down (started when it ends); with
+//              control/u: run it -> down; else Spawn -> starting when policy.wait_ready,
+//              else -> run.
+//     stop:    -> stopping; with control/t: run it (stop, above); else TERM, CONT, arm
+//              stop, and control/d (x) if the service has it.
+//     signal:  with control/C for the signal's letter, run it (signal, above); else send
+//              the signal.
 //     exited:  record last_exit and how long run lived; with policy.has_finish:
 //              SpawnFinish{$1, $2}, arm finish timer -> finish ($1 = exit code or -1 if
 //              killed by a signal, $2 = signal number or 0); without one: after.
 //     after:   run and finish are both gone. want up: if the exit was asked for (stopping,
-//              then want up again: a restart) Spawn at once; else if the run lasted at least
-//              min_healthy_run: failures=0, restarts+1, Spawn at once; else failures+1, arm
+//              then want up again: a restart) spawn at once; else if the run lasted at least
+//              min_healthy_run: failures=0, restarts+1, spawn at once; else failures+1, arm
 //              backoff_delay(failures) -> backoff. want down / once: -> down (once becomes
 //              down: the one run is over).
 //     failure: a spawn that failed never ran, so no finish script: failures+1, then want
 //              up: arm backoff -> backoff; want down / once: -> down.
 //
 // Timers: a service has at most one. ArmTimer replaces any armed timer; CancelTimer
-// cancels it. The state records the armed one, so a late TimerFired is recognised.
+// cancels it. The state records the armed one, so a late TimerFired is recognised. A
+// control script's deadline is its own: RunControl carries it, and the executor's timer for
+// it lives exactly as long as the script.
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -100,8 +139,28 @@ struct Policy {
     bool wait_ready = false;  // readiness is configured: spawn -> starting, Ready -> run
     Duration min_healthy_run = std::chrono::seconds(1);
     Duration finish_timeout = std::chrono::seconds(5);
-    Duration stop_timeout = std::chrono::seconds(10);
+    Duration stop_timeout = std::chrono::seconds(10);  // also each control script's limit
     BackoffPolicy backoff;
+    // The letters C of the runit control scripts (control/C) the service has, e.g. "dt".
+    std::string control_scripts;
+
+    bool has_control(char script) const noexcept {
+        return script != 0 && control_scripts.find(script) != std::string::npos;
+    }
+};
+
+// What a control script's exit decides (see the table above).
+enum class ControlThen { Signal, Stop, Spawn, Nothing };
+
+// A control script (runsv's control/C) that runs, and what follows its exit.
+struct ControlRun {
+    char script = 0;  // C of control/C
+    ControlThen then = ControlThen::Nothing;
+    int sig = 0;               // Signal: sent unless the script exits 0
+    char after = 0;            // Stop: the script to run after TERM and CONT ('d', 'x'), or 0
+    std::uint64_t run_id = 0;  // Signal, Stop: the run it is about
+    TimePoint deadline{};
+    bool operator==(const ControlRun&) const = default;
 };
 
 struct ArmedTimer {
@@ -126,6 +185,8 @@ struct ServiceState {
     std::uint64_t restarts = 0;  // automatic respawns since supervision began
     FailReason fail_reason = FailReason::None;
     int spawn_error = 0;  // errno of the last failed spawn, with FailReason::SpawnFailed
+    std::uint64_t run_id = 0;           // counts spawns of run: names the run a script is about
+    std::optional<ControlRun> control;  // a control script that runs
 
     bool operator==(const ServiceState&) const = default;
 };
@@ -133,8 +194,11 @@ struct ServiceState {
 // ---- Events: what happened. The supervisor sends exactly one of ChildExited or
 // SpawnFailed per Spawn, and one of FinishExited or FinishSpawnFailed per SpawnFinish.
 struct WantUp {};
-struct WantDown {};
+struct WantDown {
+    bool exit = false;  // runit's 'x': control/x instead of control/d after the stop
+};
 struct WantOnce {};  // start if down; never restart
+struct Restart {};   // stop run and start it again at once, wanting up
 struct ChildExited {
     ExitStatus status;
 };
@@ -153,9 +217,27 @@ struct TimerFired {
 struct Ready {};
 struct Pause {};
 struct Continue {};
+struct SendSignal {  // the operator's term, kill, hup, int, quit, usr1, usr2, alarm
+    int sig = 0;
+};
+struct ControlExited {
+    ExitStatus status;
+};
+struct ControlSpawnFailed {
+    int error = 0;
+};
+struct ControlTimedOut {};
 
-using Event = std::variant<WantUp, WantDown, WantOnce, ChildExited, SpawnFailed, FinishExited,
-                           FinishSpawnFailed, TimerFired, Ready, Pause, Continue>;
+using Event = std::variant<WantUp, WantDown, WantOnce, Restart, ChildExited, SpawnFailed,
+                           FinishExited, FinishSpawnFailed, TimerFired, Ready, Pause, Continue,
+                           SendSignal, ControlExited, ControlSpawnFailed, ControlTimedOut>;
+
+// The operator's commands, which wait while a control script runs.
+bool is_command(const Event& event) noexcept;
+
+// runsv's control letter for a signal command: t k h a i q 1 2 (p c for STOP, CONT);
+// 0 for any other signal.
+char control_letter(int sig) noexcept;
 
 // ---- Actions: what the supervisor must do, in order.
 struct Spawn {
@@ -187,14 +269,23 @@ struct Notify {  // the state changed: wake waiters, rewrite status
     State to = State::Down;
     bool operator==(const Notify&) const = default;
 };
+struct RunControl {  // start control/SCRIPT, and end it with ControlTimedOut at deadline
+    char script = 0;
+    TimePoint deadline{};
+    bool operator==(const RunControl&) const = default;
+};
+struct KillControl {  // KILL the control script and forget it (reaped as an orphan)
+    bool operator==(const KillControl&) const = default;
+};
 
-using Action =
-    std::variant<Spawn, SpawnFinish, Signal, SignalFinish, ArmTimer, CancelTimer, Notify>;
+using Action = std::variant<Spawn, SpawnFinish, Signal, SignalFinish, ArmTimer, CancelTimer,
+                            Notify, RunControl, KillControl>;
 
 struct Transition {
     ServiceState next;
     std::vector<Action> actions;
-    bool ignored = false;  // the event meant nothing in this state (stale or redundant)
+    bool ignored = false;   // the event meant nothing in this state (stale or redundant)
+    bool deferred = false;  // a command that waits until the control script ends
 };
 
 // The state before supervision starts: down, want down, since = now.

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include "core/overloaded.h"
+
 namespace svinit::services {
 namespace {
 
@@ -53,15 +55,36 @@ void SupervisedProcess::drain() {
         Event event = queue_.front();
         queue_.pop_front();
         Transition t = step(state_, event, context_.loop.now(), policy_);
+        if (t.deferred) {
+            if (deferred_.size() < kMaxDeferredCommands) {
+                deferred_.push_back(event);
+            } else {
+                spdlog::warn("{}: {} dropped: {} commands already wait for control/{}", label_,
+                             event_name(event), deferred_.size(), state_.control->script);
+            }
+            continue;
+        }
         if (t.ignored) {
             spdlog::debug("{}: {} ignored in state {}", label_, event_name(event),
                           to_string(state_.state));
             continue;
         }
+        const bool script_ended = state_.control && !t.next.control;
         state_ = t.next;
         for (const Action& action : t.actions) execute(action);
+        // A script's end can leave the program settled without a change of state: the
+        // owner must hear of it all the same (a stop waits for control/d).
+        if (script_ended && !state_.control && on_change_) on_change_(state_.state, state_.state);
+        take_deferred();
     }
     draining_ = false;
+}
+
+// Once no control script runs, the commands that waited for it go first, in order.
+void SupervisedProcess::take_deferred() {
+    if (state_.control || deferred_.empty()) return;
+    queue_.insert(queue_.begin(), deferred_.begin(), deferred_.end());
+    deferred_.clear();
 }
 
 bool SupervisedProcess::settled() const noexcept {
@@ -69,31 +92,32 @@ bool SupervisedProcess::settled() const noexcept {
 }
 
 void SupervisedProcess::execute(const Action& action) {
-    std::visit(
-        [this](const auto& a) {
-            using A = std::decay_t<decltype(a)>;
-            if constexpr (std::is_same_v<A, Spawn>) {
-                spawn_run();
-            } else if constexpr (std::is_same_v<A, SpawnFinish>) {
-                spawn_finish(a);
-            } else if constexpr (std::is_same_v<A, Signal>) {
-                if (auto sent = signal(a.sig); !sent) {
-                    spdlog::warn("{}: {}", label_, sent.error().message());
-                }
-            } else if constexpr (std::is_same_v<A, SignalFinish>) {
-                if (finish_) (void)context_.children.signal(finish_.id(), a.sig);
-            } else if constexpr (std::is_same_v<A, ArmTimer>) {
-                arm_timer(a);
-            } else if constexpr (std::is_same_v<A, CancelTimer>) {
-                timer_.reset();
-            } else if constexpr (std::is_same_v<A, Notify>) {
-                if (a.to == State::Backoff || a.to == State::Failed) {
-                    spdlog::warn("{}: {}", label_, failure_reason());
-                }
-                if (on_change_) on_change_(a.from, a.to);
-            }
-        },
-        action);
+    std::visit(core::Overloaded{
+                   [this](const Spawn&) { spawn_run(); },
+                   [this](const SpawnFinish& a) { spawn_finish(a); },
+                   [this](const Signal& a) { signal_run(a.sig); },
+                   [this](const SignalFinish& a) {
+                       if (finish_) (void)context_.children.signal(finish_.id(), a.sig);
+                   },
+                   [this](const ArmTimer& a) { arm_timer(a); },
+                   [this](const CancelTimer&) { timer_.reset(); },
+                   [this](const Notify& a) {
+                       if (a.to == State::Backoff || a.to == State::Failed) {
+                           spdlog::warn("{}: {}", label_, failure_reason());
+                       }
+                       if (on_change_) on_change_(a.from, a.to);
+                   },
+                   [this](const RunControl& a) { run_control(a); },
+                   [this](const KillControl&) { kill_control(); },
+               },
+               action);
+}
+
+void SupervisedProcess::signal_run(int sig) {
+    if (!run_) return;  // gone already: its exit is on its way
+    if (auto sent = context_.children.signal(run_.id(), sig); !sent) {
+        spdlog::warn("{}: {}", label_, sent.error().message());
+    }
 }
 
 core::Result<core::TrackedChild> SupervisedProcess::spawn_program(
@@ -155,9 +179,51 @@ void SupervisedProcess::spawn_finish(const SpawnFinish& args) {
     finish_ = std::move(*child);
 }
 
-core::Result<void> SupervisedProcess::signal(int sig) {
-    if (!run_) return core::error(ESRCH, fmt::format("{}: not running", label_));
-    return context_.children.signal(run_.id(), sig);
+// runsv's custom(): control/C from the service directory, argv[0] "control/C", stdout to
+// the logger like run's; stdin /dev/null. Bounded by the deadline the state machine set.
+void SupervisedProcess::run_control(const RunControl& control) {
+    const std::string name = std::string("control/") + control.script;
+    auto child = spawn_program("./" + name, {name}, [this, name](const core::ChildExit& exit) {
+        control_.release();
+        control_timer_.reset();
+        if (exit.spawn_failure) {
+            spdlog::warn("{}: cannot run {}/{}: {}", label_, spec_.dir.string(), name,
+                         exit.spawn_failure->describe());
+            post(ControlSpawnFailed{exit.spawn_failure->error});
+        } else {
+            spdlog::debug("{}: {} exited with {}", label_, name, exit.status.describe());
+            post(ControlExited{exit.status});
+        }
+    });
+    if (!child) {
+        spdlog::warn("{}: cannot start {}: {}", label_, name, child.error().message());
+        queue_.push_back(ControlSpawnFailed{child.error().code});
+        return;
+    }
+    control_ = std::move(*child);
+    control_script_ = control.script;
+    auto delay = std::max(Duration::zero(), control.deadline - context_.loop.now());
+    auto armed = context_.loop.add_timer(delay, false, [this] {
+        control_timer_.release();
+        post(ControlTimedOut{});
+    });
+    if (armed) {
+        control_timer_ = std::move(*armed);
+    } else {  // unbounded would be worse than none: give up on it now
+        spdlog::error("{}: {} timer: {}", label_, name, armed.error().message());
+        queue_.push_back(ControlTimedOut{});
+    }
+}
+
+// After its deadline: KILL it and let the reaper take it as an orphan, so a script stuck
+// where KILL cannot reach it holds up nothing.
+void SupervisedProcess::kill_control() {
+    control_timer_.reset();
+    if (!control_) return;
+    spdlog::warn("{}: control/{} ran out of time ({}); killed, and taken as failed", label_,
+                 control_script_, seconds_text(policy_.stop_timeout));
+    (void)context_.children.signal(control_.id(), SIGKILL);
+    control_.reset();
 }
 
 void SupervisedProcess::arm_timer(const ArmTimer& timer) {

@@ -31,6 +31,10 @@ struct StdioSources {
     const core::UniqueFd* out = nullptr;
 };
 
+// Commands kept while a control script runs; more are dropped with a warning. runsv's
+// control FIFO holds 64 KiB of them; a script ends within the stop timeout.
+inline constexpr std::size_t kMaxDeferredCommands = 64;
+
 class SupervisedProcess {
 public:
     using StateChanged = std::function<void(State from, State to)>;
@@ -43,11 +47,11 @@ public:
     // Begins supervision: starts run unless the program is normally down.
     void start();
     void post(const Event& event);
-    // Sends a signal to run (SIGSTOP/SIGCONT go through post(Pause/Continue) instead).
-    core::Result<void> signal(int sig);
 
     const ServiceState& state() const noexcept { return state_; }
-    bool running() const noexcept { return run_.active() || finish_.active(); }
+    // Run, finish or a control script is a process now.
+    bool running() const noexcept { return run_.active() || finish_.active() || control_.active(); }
+    bool run_alive() const noexcept { return run_.active(); }
     // Down or failed: nothing runs and nothing will restart by itself.
     bool settled() const noexcept;
     ProcessStatus status() const;
@@ -62,6 +66,10 @@ private:
     void spawn_run();
     void spawn_finish(const SpawnFinish& args);
     void arm_timer(const ArmTimer& timer);
+    void run_control(const RunControl& control);
+    void kill_control();
+    void signal_run(int sig);
+    void take_deferred();
     core::Result<core::TrackedChild> spawn_program(const std::filesystem::path& path,
                                                    std::vector<std::string> argv,
                                                    core::ChildHost::ExitCallback on_exit);
@@ -77,10 +85,15 @@ private:
     // Handles last among what callbacks reach, so they are gone before the rest.
     core::TrackedChild run_;
     core::TrackedChild finish_;
+    core::TrackedChild control_;       // a control script (runit's control/C)
+    char control_script_ = 0;          // its C
     core::TimerHandle timer_;
+    core::TimerHandle control_timer_;  // the control script's deadline; lives as long as it
     // Events raised while actions run (a spawn that fails at once) wait here, so
     // step() is never re-entered.
     std::deque<Event> queue_;
+    // Commands that wait for a control script's end (Transition::deferred), in order.
+    std::deque<Event> deferred_;
     bool draining_ = false;
 };
 

@@ -36,6 +36,10 @@ std::string describe(const Action& action) {
                    std::to_string(us.count()) + "us)";
         }
         std::string operator()(const CancelTimer&) const { return "CancelTimer"; }
+        std::string operator()(const RunControl& a) const {
+            return std::string("RunControl(") + a.script + ")";
+        }
+        std::string operator()(const KillControl&) const { return "KillControl"; }
         std::string operator()(const Notify& a) const {
             return "Notify(" + std::string(to_string(a.from)) + " -> " +
                    std::string(to_string(a.to)) + ")";
@@ -645,4 +649,170 @@ TEST_CASE("since changes only with the state", "[fsm]") {
     h.advance(1s);
     h.feed(WantDown{});
     CHECK(h.s.since == kT0 + 2s);
+}
+
+// ---- runit's control scripts (runsv(8): control/C runs before command C is acted on).
+
+namespace {
+
+Policy with_controls(std::string scripts) {
+    Policy p;
+    p.stop_timeout = 10s;
+    p.control_scripts = std::move(scripts);
+    return p;
+}
+
+const ExitStatus kOk = ExitStatus::exited(0);
+const ExitStatus kFail = ExitStatus::exited(1);
+
+}  // namespace
+
+TEST_CASE("control/t that exits 0 stands in for the TERM of a stop", "[fsm][control]") {
+    Harness h(with_controls("t"));
+    REQUIRE(h.s.state == State::Run);
+    CHECK(h.feed(WantDown{}) ==
+          Actions{Notify{State::Run, State::Stopping}, RunControl{'t', kT0 + 10s}});
+    CHECK(h.s.want == Want::Down);
+    REQUIRE(h.s.control);
+    CHECK_FALSE(h.s.timer);  // the stop timer starts once TERM would have been sent
+
+    h.advance(1s);
+    // Exit 0: no TERM; CONT still goes, and the stop is bounded as ever.
+    CHECK(h.feed(ControlExited{kOk}) ==
+          Actions{Signal{SIGCONT}, ArmTimer{kT0 + 11s, TimerPurpose::Stop}});
+    CHECK_FALSE(h.s.control);
+    CHECK(h.s.state == State::Stopping);
+    CHECK(h.fire() == Actions{Signal{SIGKILL}});
+}
+
+TEST_CASE("control/t that fails, is missing or runs out of time gets the TERM",
+          "[fsm][control]") {
+    Harness h(with_controls("t"));
+    h.feed(WantDown{});
+    const Actions term{Signal{SIGTERM}, Signal{SIGCONT}, ArmTimer{kT0 + 10s, TimerPurpose::Stop}};
+    SECTION("exit 1") { CHECK(h.feed(ControlExited{kFail}) == term); }
+    SECTION("killed by a signal") {
+        CHECK(h.feed(ControlExited{ExitStatus::signaled(SIGSEGV)}) == term);
+    }
+    SECTION("cannot be spawned") { CHECK(h.feed(ControlSpawnFailed{ENOENT}) == term); }
+    SECTION("timed out: killed, then as failed") {
+        h.now = h.s.control->deadline;
+        CHECK(h.feed(ControlTimedOut{}) ==
+              Actions{KillControl{}, Signal{SIGTERM}, Signal{SIGCONT},
+                      ArmTimer{kT0 + 20s, TimerPurpose::Stop}});
+        h.feed(ControlExited{kOk});  // a late exit of the killed script means nothing
+        CHECK(h.ignored);
+    }
+}
+
+TEST_CASE("control/d runs after the TERM of a down; control/x after an exit", "[fsm][control]") {
+    SECTION("d without t") {
+        Harness h(with_controls("d"));
+        CHECK(h.feed(WantDown{}) == Actions{Signal{SIGTERM}, Signal{SIGCONT},
+                                            ArmTimer{kT0 + 10s, TimerPurpose::Stop},
+                                            Notify{State::Run, State::Stopping},
+                                            RunControl{'d', kT0 + 10s}});
+        // d's exit is ignored.
+        CHECK(h.feed(ControlExited{kFail}).empty());
+        CHECK_FALSE(h.s.control);
+    }
+    SECTION("t then d; x for an exit") {
+        Harness h(with_controls("tdx"));
+        h.feed(WantDown{true});
+        CHECK(h.feed(ControlExited{kOk}) ==
+              Actions{Signal{SIGCONT}, ArmTimer{kT0 + 10s, TimerPurpose::Stop},
+                      RunControl{'x', kT0 + 10s}});
+    }
+    SECTION("a restart runs t, never d") {
+        Harness h(with_controls("td"));
+        CHECK(h.feed(Restart{}) ==
+              Actions{Notify{State::Run, State::Stopping}, RunControl{'t', kT0 + 10s}});
+        CHECK(h.s.want == Want::Up);
+        CHECK(h.feed(ControlExited{kOk}) ==
+              Actions{Signal{SIGCONT}, ArmTimer{kT0 + 10s, TimerPurpose::Stop}});
+        // The run exits (it got QUIT from control/t): started again at once.
+        CHECK(h.exit_after(1s, 0) ==
+              Actions{CancelTimer{}, Spawn{}, Notify{State::Stopping, State::Run}});
+    }
+    SECTION("no control/d for a service already down") {
+        Harness h(with_controls("td"), true);
+        h.feed(WantDown{});
+        CHECK(h.ignored);
+    }
+}
+
+TEST_CASE("signal commands run control/C; exit 0 keeps the signal back", "[fsm][control]") {
+    Harness h(with_controls("hq12aikpc"));
+    const std::vector<std::pair<int, char>> letters{{SIGHUP, 'h'},  {SIGQUIT, 'q'}, {SIGUSR1, '1'},
+                                                    {SIGUSR2, '2'}, {SIGALRM, 'a'}, {SIGINT, 'i'},
+                                                    {SIGKILL, 'k'}};
+    for (const auto& [sig, letter] : letters) {
+        CHECK(h.feed(SendSignal{sig}) == Actions{RunControl{letter, kT0 + 10s}});
+        CHECK(h.feed(ControlExited{kOk}).empty());
+        CHECK(h.feed(SendSignal{sig}) == Actions{RunControl{letter, kT0 + 10s}});
+        CHECK(h.feed(ControlExited{kFail}) == Actions{Signal{sig}});
+    }
+    SECTION("pause and cont: the flag follows the command, the signal the script") {
+        CHECK(h.feed(Pause{}) == Actions{RunControl{'p', kT0 + 10s}});
+        CHECK(h.s.paused);
+        CHECK(h.feed(ControlExited{kOk}).empty());
+        // runsv runs control/c on every cont to a running service.
+        CHECK(h.feed(Continue{}) == Actions{RunControl{'c', kT0 + 10s}});
+        CHECK_FALSE(h.s.paused);
+        CHECK(h.feed(ControlExited{kFail}) == Actions{Signal{SIGCONT}});
+    }
+    SECTION("without a script for it, a signal goes at once") {
+        Harness plain(with_controls("t"));
+        CHECK(plain.feed(SendSignal{SIGHUP}) == Actions{Signal{SIGHUP}});
+    }
+    SECTION("a run that went away meanwhile gets nothing") {
+        h.feed(SendSignal{SIGHUP});
+        h.exit_after(2s, 0);  // healthy exit: started again once the script ends
+        CHECK(h.s.state == State::Down);
+        CHECK(h.feed(ControlExited{kFail}) == Actions{Spawn{}, Notify{State::Down, State::Run}});
+    }
+}
+
+TEST_CASE("commands wait while a control script runs, in order", "[fsm][control]") {
+    Harness h(with_controls("h"));
+    h.feed(SendSignal{SIGHUP});
+    Transition t = step(h.s, WantDown{}, h.now, h.policy);
+    CHECK(t.deferred);
+    CHECK(t.actions.empty());
+    CHECK(t.next == h.s);
+    CHECK(step(h.s, SendSignal{SIGTERM}, h.now, h.policy).deferred);
+    // Happenings do not wait: a crash is a crash.
+    CHECK_FALSE(step(h.s, ChildExited{kFail}, h.now, h.policy).deferred);
+}
+
+TEST_CASE("control/u runs before every start of run; its exit is ignored", "[fsm][control]") {
+    Harness h(with_controls("u"));
+    CHECK(h.actions == Actions{RunControl{'u', kT0 + 10s}});
+    CHECK(h.s.state == State::Down);
+    CHECK(h.s.want == Want::Up);
+    CHECK(h.feed(ControlExited{kFail}) == Actions{Spawn{}, Notify{State::Down, State::Run}});
+
+    SECTION("again on a restart after a healthy run") {
+        CHECK(h.exit_after(5s, 0) == Actions{Notify{State::Run, State::Down},
+                                             RunControl{'u', kT0 + 15s}});
+        CHECK(h.feed(ControlExited{kOk}) == Actions{Spawn{}, Notify{State::Down, State::Run}});
+    }
+    SECTION("want down while it runs: run is not started") {
+        h.exit_after(5s, 0);
+        h.feed(WantDown{});
+        CHECK(h.s.want == Want::Down);
+        CHECK(h.feed(ControlExited{kOk}).empty());
+        CHECK(h.s.state == State::Down);
+    }
+}
+
+TEST_CASE("a restart wanted while control/d runs starts once it ends", "[fsm][control]") {
+    Harness h(with_controls("d"));
+    h.feed(WantDown{});
+    h.exit_after(1s, 0);
+    REQUIRE(h.s.state == State::Down);
+    REQUIRE(h.s.control);
+    h.feed(WantUp{});  // down: the want takes effect at once; nothing to run yet
+    CHECK(h.s.want == Want::Up);
+    CHECK(h.feed(ControlExited{kOk}) == Actions{Spawn{}, Notify{State::Down, State::Run}});
 }
