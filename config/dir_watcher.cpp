@@ -1,5 +1,7 @@
 #include "config/dir_watcher.h"
 
+#include "config/runit_dir.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -31,8 +33,12 @@ constexpr std::size_t kReadLimit = 1024;     // events per callback; more come n
 constexpr std::size_t kMaxDiagnostics = 32;  // then one summary line
 constexpr int kMaxDepth = 64;                // ancestors climbed for a missing DIR
 
-constexpr std::array<std::string_view, 4> kServiceNames{"run", "finish", "down", "log"};
+constexpr std::array<std::string_view, 5> kServiceNames{"run", "finish", "down", "log", "control"};
 constexpr std::array<std::string_view, 3> kLogNames{"run", "finish", "down"};
+
+bool is_control_script(std::string_view name) {
+    return name.size() == 1 && std::string_view(kControlScripts).find(name[0]) != std::string_view::npos;
+}
 
 bool is_one_of(std::string_view name, std::span<const std::string_view> names) {
     return std::ranges::find(names, name) != names.end();
@@ -131,6 +137,9 @@ void ServiceDirWatcher::watch_services(std::map<int, Watch>& next, const fs::pat
         if (!service.watch) continue;
         service.watch->service = true;
         if (const Added log = watch(next, service_dir / "log"); log.watch) log.watch->log = true;
+        if (const Added control = watch(next, service_dir / "control"); control.watch) {
+            control.watch->control = true;
+        }
         if (++service_dirs >= kMaxServices) {
             note(dir, fmt::format("more than {} service directories; the rest are not watched",
                                   kMaxServices));
@@ -197,6 +206,7 @@ bool ServiceDirWatcher::relevant(const core::InotifyEvent& event) const {
     if (watch.top && name.front() != '.') return true;
     if (watch.service && is_one_of(name, kServiceNames)) return true;
     if (watch.log && is_one_of(name, kLogNames)) return true;
+    if (watch.control && is_control_script(name)) return true;
     return std::ranges::find(watch.awaited, name) != watch.awaited.end();
 }
 

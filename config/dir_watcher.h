@@ -4,8 +4,9 @@
 // Watched, all with one mask (inotify keeps one mask per inode, and a service dir can
 // be reached twice, e.g. by two symlinks):
 //  - each top-level DIR: entries created, deleted, renamed, chmodded; DIR itself going;
-//  - each DIR/NAME/ and DIR/NAME/log/: `run`, `finish`, `down`, `log` appearing,
-//    going, being chmodded or rewritten. Other names there (supervise/, a logger's
+//  - each DIR/NAME/ and DIR/NAME/log/: `run`, `finish`, `down`, `log`, `control`
+//    appearing, going, being chmodded or rewritten; DIR/NAME/control/: its scripts (u d x t
+//    k p c h a i q 1 2). Other names there (supervise/, a logger's
 //    files) are ignored, so svinit's own writes never trigger a rescan.
 //  - a DIR that does not exist: its nearest existing ancestor, for the next missing
 //    path component; so `mkdir -p DIR` later is noticed, one level at a time.
@@ -71,6 +72,7 @@ private:
         bool top = false;                  // a DIR
         bool service = false;              // a DIR/NAME
         bool log = false;                  // a DIR/NAME/log
+        bool control = false;              // a DIR/NAME/control
         std::vector<std::string> awaited;  // missing children (a DIR or an ancestor of one)
     };
     struct Added {

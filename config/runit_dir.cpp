@@ -113,6 +113,22 @@ std::optional<ProcessSpec> read_process(const fs::path& dir, std::string_view ru
     return spec;
 }
 
+// NAME/control/C: the control scripts that are there and executable. One stat when the
+// service has no control/ (the common case).
+std::map<char, fs::path> read_control(const fs::path& service_dir,
+                                      std::vector<Diagnostic>& diags) {
+    std::map<char, fs::path> scripts;
+    const fs::path dir = service_dir / "control";
+    if (stat_kind(dir).kind != Kind::Directory) return scripts;
+    for (const char* c = kControlScripts; *c != 0; ++c) {
+        fs::path file = dir / std::string(1, *c);
+        if (check_program(file, "; ignored", diags) == Usability::Usable) {
+            scripts.emplace(*c, std::move(file));
+        }
+    }
+    return scripts;
+}
+
 // NAME/log/: the logger, when there is one and it is usable.
 std::optional<ProcessSpec> read_logger(const fs::path& service_dir,
                                        std::vector<Diagnostic>& diags) {
@@ -232,6 +248,7 @@ ScanResult scan_service_dirs(std::span<const fs::path> dirs, std::size_t max_ser
             }
             auto main = read_process(service_dir, "", diags);
             if (!main) continue;
+            main->control = read_control(service_dir, diags);
             if (result.services.size() >= max_services) {
                 add(diags, service_dir,
                     fmt::format("more than {} services; this one and the rest are ignored",

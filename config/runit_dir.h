@@ -10,6 +10,9 @@
 //            down      any file: the service is not started at boot (normally down)
 //            log/run   optional logger; log/ is its working directory, and
 //            log/finish, log/down apply to it as they do to the service
+//            control/C optional, executable: runs before svinit acts on command C
+//                      (runsv's control scripts, for C in kControlScripts; none for
+//                      the logger, as runsv runs none for it)
 //
 // Hidden entries (".name") and entries that are not directories are skipped silently,
 // and so is a directory without `run` (it is not a service yet: a `run` may appear
@@ -28,6 +31,10 @@ namespace svinit::config {
 // Bounds, so a runaway directory cannot make PID 1 grow without limit.
 inline constexpr std::size_t kMaxServices = 10'000;
 inline constexpr std::size_t kMaxEntriesPerDir = 100'000;  // names read from one DIR
+
+// The control scripts runsv runs, control/C (runsv(8)); `o` is not among them: runsv
+// takes it as `u`.
+inline constexpr const char* kControlScripts = "udxtkpchaiq12";
 
 struct ScanResult {
     std::vector<services::ServiceSpec> services;  // sorted by name, names unique

@@ -93,6 +93,9 @@ struct ProcessSpec {
     // through a shell. Empty for runit: ./run in `dir` is run.
     std::vector<std::string> command{};
     ExecContext exec{};
+    // runit's control scripts, DIR/control/C by letter C (u d x t k p c h a i q 1 2), the
+    // executable ones; a service's only (runsv runs none for a logger). runsv(8).
+    std::map<char, std::filesystem::path> control{};
 
     bool operator==(const ProcessSpec&) const = default;
 };

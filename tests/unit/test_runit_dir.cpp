@@ -55,7 +55,7 @@ TEST_CASE("a directory with an executable run is a service", "[config]") {
     CHECK(result.diagnostics.empty());
     REQUIRE(result.services.size() == 1);
     const ServiceSpec expected{
-        "web", ProcessSpec{tmp.path / "web", tmp.path / "web" / "run", {}, false}, {}};
+        "web", ProcessSpec{tmp.path / "web", tmp.path / "web" / "run", {}, false, {}}, {}};
     CHECK(result.services[0] == expected);
 }
 
@@ -192,7 +192,7 @@ TEST_CASE("log/run is a logger with its own dir, finish and down", "[config]") {
     CHECK_FALSE(spec.main.normally_down);
     CHECK_FALSE(spec.main.finish.has_value());
     REQUIRE(spec.log.has_value());
-    CHECK(*spec.log == ProcessSpec{web / "log", web / "log" / "run", web / "log" / "finish", true});
+    CHECK(*spec.log == ProcessSpec{web / "log", web / "log" / "run", web / "log" / "finish", true, {}});
 }
 
 TEST_CASE("an unusable log/ is a diagnostic and the service runs without a logger", "[config]") {
@@ -317,4 +317,28 @@ TEST_CASE("services beyond the bound are left out with one diagnostic", "[config
     REQUIRE(result.diagnostics.size() == 1);
     CHECK(result.diagnostics[0].file == tmp.path / "d");
     CHECK_THAT(result.diagnostics[0].message, Catch::Contains("more than 3 services"));
+}
+
+TEST_CASE("control/C scripts that are executable are the service's, not the logger's",
+          "[config][control]") {
+    TempDir tmp("svinit-runit");
+    const fs::path web = tmp.path / "web";
+    make_service(web);
+    write_file(web / "control" / "t", kExecutable);
+    write_file(web / "control" / "d", kExecutable);
+    write_file(web / "control" / "h", kPlain, "");  // not executable: a diagnostic
+    write_file(web / "control" / "o", kExecutable);  // runsv never runs control/o
+    write_file(web / "log" / "run", kExecutable);
+    write_file(web / "log" / "control" / "t", kExecutable);
+
+    const ScanResult result = scan(tmp.path);
+    REQUIRE(result.services.size() == 1);
+    const ServiceSpec& spec = result.services[0];
+    CHECK(spec.main.control ==
+          std::map<char, fs::path>{{'d', web / "control" / "d"}, {'t', web / "control" / "t"}});
+    REQUIRE(spec.log);
+    CHECK(spec.log->control.empty());
+    REQUIRE(result.diagnostics.size() == 1);
+    CHECK(result.diagnostics[0].describe() ==
+          (web / "control" / "h").string() + ": not executable (chmod +x); ignored");
 }
