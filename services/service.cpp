@@ -10,6 +10,8 @@ namespace svinit::services {
 Policy policy_for(const ProcessSpec& spec, const Policy& defaults) {
     Policy policy = defaults;
     policy.has_finish = spec.finish.has_value();
+    policy.control_scripts.clear();
+    for (const auto& [script, path] : spec.control) policy.control_scripts.push_back(script);
     return policy;
 }
 
@@ -48,45 +50,56 @@ void Service::start() {
     main_->start();
 }
 
-core::Result<void> Service::command(Command command) {
+core::Result<void> Service::command(Command command, Program program) {
     if (retiring_) return core::error(EAGAIN, spec_.name + ": being removed");
+    SupervisedProcess* target = program == Program::Log ? log_.get() : main_.get();
+    if (target == nullptr) return core::error(ENOENT, spec_.name + "/log: no such logger");
+    const auto send = [target](int sig) -> core::Result<void> {
+        // Checked now, though a control script may run first: "not running" is an answer
+        // the operator gets at once.
+        if (!target->run_alive()) return core::error(ESRCH, target->label() + ": not running");
+        target->post(SendSignal{sig});
+        return {};
+    };
     switch (command) {
         case Command::Up:
-            main_->post(WantUp{});
+            target->post(WantUp{});
             return {};
         case Command::Down:
-            main_->post(WantDown{});
+            target->post(WantDown{});
+            return {};
+        case Command::Exit:
+            if (program == Program::Log) return {};  // runsv ignores x for a logger
+            target->post(WantDown{true});
             return {};
         case Command::Once:
-            main_->post(WantOnce{});
+            target->post(WantOnce{});
             return {};
         case Command::Restart:
-            // Down then up: the state machine restarts at once after our TERM.
-            if (main_->running()) main_->post(WantDown{});
-            main_->post(WantUp{});
+            target->post(Restart{});
             return {};
         case Command::Pause:
-            main_->post(Pause{});
+            target->post(Pause{});
             return {};
         case Command::Cont:
-            main_->post(Continue{});
+            target->post(Continue{});
             return {};
         case Command::Term:
-            return main_->signal(SIGTERM);
+            return send(SIGTERM);
         case Command::Kill:
-            return main_->signal(SIGKILL);
+            return send(SIGKILL);
         case Command::Hup:
-            return main_->signal(SIGHUP);
+            return send(SIGHUP);
         case Command::Int:
-            return main_->signal(SIGINT);
+            return send(SIGINT);
         case Command::Quit:
-            return main_->signal(SIGQUIT);
+            return send(SIGQUIT);
         case Command::Usr1:
-            return main_->signal(SIGUSR1);
+            return send(SIGUSR1);
         case Command::Usr2:
-            return main_->signal(SIGUSR2);
+            return send(SIGUSR2);
         case Command::Alarm:
-            return main_->signal(SIGALRM);
+            return send(SIGALRM);
     }
     return {};
 }
@@ -127,6 +140,15 @@ ServiceStatus Service::status() const {
     s.dir = spec_.main.dir.string();
     s.main = main_->status();
     if (log_) s.log = log_->status();
+    return s;
+}
+
+std::optional<ServiceStatus> Service::logger_status() const {
+    if (!log_ || !spec_.log) return std::nullopt;
+    ServiceStatus s;
+    s.name = spec_.name + std::string(kLoggerSuffix);
+    s.dir = spec_.log->dir.string();
+    s.main = log_->status();
     return s;
 }
 

@@ -26,7 +26,9 @@ public:
                                                          Policy policy, Changed on_change);
 
     void start();
-    core::Result<void> command(Command command);
+    // A command to run (or, with Program::Log, to the logger). Signals to a program that
+    // is not running fail with ESRCH; a logger the service has not got, with ENOENT.
+    core::Result<void> command(Command command, Program program = Program::Main);
 
     // Stops run and then the logger for good; on_change reports progress, and
     // settled() says when it is over.
@@ -36,7 +38,11 @@ public:
 
     const ServiceSpec& spec() const noexcept { return spec_; }
     const SupervisedProcess& main() const noexcept { return *main_; }
+    const SupervisedProcess* logger() const noexcept { return log_.get(); }
     ServiceStatus status() const;
+    // The logger as a target of its own, named NAME/log with log/ as its directory; nullopt
+    // without one.
+    std::optional<ServiceStatus> logger_status() const;
 
     // A changed declaration that does not need a new process (finish, down file).
     bool can_update_in_place(const ServiceSpec& spec) const;

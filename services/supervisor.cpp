@@ -2,21 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 
 namespace svinit::services {
-namespace {
-
-std::string normal_path(std::string_view path) {
-    auto p = std::filesystem::path(path).lexically_normal();
-    if (!p.has_filename() && p.has_parent_path()) p = p.parent_path();  // "web/" -> "web"
-    return p.string();
-}
-
-}  // namespace
-
-Supervisor::Supervisor(core::EventLoop& loop, core::ChildHost& children, Policy defaults)
-    : loop_(loop), children_(children), defaults_(defaults) {}
+Supervisor::Supervisor(core::EventLoop& loop, core::ChildHost& children, Policy defaults,
+                       DirIndex::Identify identify)
+    : loop_(loop), children_(children), defaults_(defaults), dirs_(std::move(identify)) {}
 
 void Supervisor::apply(std::vector<ServiceSpec> specs) {
     if (stopping_all()) return;
@@ -61,6 +51,8 @@ void Supervisor::add(ServiceSpec spec) {
     }
     Service& s = **service;
     services_.emplace(name, std::move(*service));
+    dirs_.add(name, s.spec().main.dir);
+    if (s.spec().log) dirs_.add(name + std::string(kLoggerSuffix), s.spec().log->dir);
     spdlog::debug("{}: supervising {}", name, s.spec().main.dir.string());
     s.start();
     notify_observers(name);  // a normally-down service has no state change to report
@@ -70,7 +62,7 @@ void Supervisor::retire(std::unique_ptr<Service> service) {
     // Waiters for a service that goes away learn it will never get there.
     std::vector<std::function<void(bool)>> orphaned;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
-        if (it->second.service == service->spec().name) {
+        if (it->second.service == service->spec().name) {  // its logger's waits too
             orphaned.push_back(std::move(it->second.done));
             it = waiters_.erase(it);
         } else {
@@ -78,6 +70,8 @@ void Supervisor::retire(std::unique_ptr<Service> service) {
         }
     }
     std::string name = service->spec().name;
+    dirs_.remove(name);
+    dirs_.remove(name + std::string(kLoggerSuffix));
     service->retire();
     retired_.push_back(std::move(service));
     for (auto& done : orphaned) done(false);
@@ -122,60 +116,71 @@ std::vector<std::string> Supervisor::service_names() const {
     return names;
 }
 
-std::optional<std::string> Supervisor::resolve(std::string_view name_or_path) const {
-    if (services_.contains(name_or_path)) return std::string(name_or_path);
-    if (name_or_path.find('/') == std::string_view::npos) return std::nullopt;
-    // A path: the service whose directory it names, lexically or after symlinks.
-    std::string wanted = normal_path(name_or_path);
-    std::error_code ec;
-    auto wanted_real = std::filesystem::weakly_canonical(wanted, ec);
-    for (const auto& [name, service] : services_) {
-        const auto& dir = service->spec().main.dir;
-        if (normal_path(dir.string()) == wanted) return name;
-        if (!ec && std::filesystem::weakly_canonical(dir, ec) == wanted_real && !ec) return name;
+Supervisor::Target Supervisor::find(std::string_view name) const {
+    if (auto it = services_.find(name); it != services_.end()) {
+        return {it->second.get(), Program::Main};
     }
-    return std::nullopt;
+    if (!name.ends_with(kLoggerSuffix)) return {};
+    auto it = services_.find(name.substr(0, name.size() - kLoggerSuffix.size()));
+    if (it == services_.end() || !it->second->logger()) return {};
+    return {it->second.get(), Program::Log};
+}
+
+const SupervisedProcess* Supervisor::program_of(const Service& service, Program program) const {
+    return program == Program::Log ? service.logger() : &service.main();
+}
+
+std::optional<std::string> Supervisor::resolve(std::string_view name_or_path) const {
+    if (find(name_or_path).service) return std::string(name_or_path);
+    if (name_or_path.find('/') == std::string_view::npos) return std::nullopt;
+    // A path: the service or logger whose directory it names, lexically or after symlinks.
+    return dirs_.find(name_or_path);
 }
 
 std::optional<ServiceStatus> Supervisor::status(std::string_view name) const {
-    auto it = services_.find(name);
-    if (it == services_.end()) return std::nullopt;
-    return it->second->status();
+    const Target target = find(name);
+    if (!target.service) return std::nullopt;
+    if (target.program == Program::Log) return target.service->logger_status();
+    return target.service->status();
 }
 
 core::Result<void> Supervisor::command(std::string_view name, Command command) {
-    auto it = services_.find(name);
-    if (it == services_.end()) return core::error(ENOENT, std::string(name) + ": no such service");
-    auto done = it->second->command(command);
-    notify_observers(name);  // want or paused may have changed without a state change
+    const Target target = find(name);
+    if (!target.service) {
+        return core::error(ENOENT, std::string(name) + ": no such service");
+    }
+    auto done = target.service->command(command, target.program);
+    // Want or paused may have changed without a state change.
+    notify_observers(target.service->spec().name);
     return done;
 }
 
-bool Supervisor::reached(const Service& service, WaitTarget target) const {
-    State state = service.main().state().state;
+bool Supervisor::reached(const Service& service, Program program, WaitTarget target) const {
+    const SupervisedProcess* process = program_of(service, program);
+    if (process == nullptr) return false;
     switch (target) {
         case WaitTarget::Up:
-            return state == State::Run;
+            return process->state().state == State::Run;
         case WaitTarget::Down:
-            return service.main().settled();
+            return process->settled();
     }
     return false;
 }
 
 SupervisorApi::WaitHandle Supervisor::wait(std::string_view name, WaitTarget target,
                                            std::function<void(bool reached)> done) {
-    auto it = services_.find(name);
-    if (it == services_.end()) {
+    const Target found = find(name);
+    if (!found.service) {
         done(false);
         return {};
     }
-    if (reached(*it->second, target)) {
+    if (reached(*found.service, found.program, target)) {
         done(true);
         return {};
     }
     auto id = WaitId{next_wait_id_++};
     waiters_.emplace(static_cast<std::uint64_t>(id),
-                     Waiter{std::string(name), target, std::move(done)});
+                     Waiter{found.service->spec().name, found.program, target, std::move(done)});
     return WaitHandle(*this, id);
 }
 
@@ -201,7 +206,8 @@ void Supervisor::wake_waiters() {
     std::vector<std::function<void(bool)>> ready;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
         auto service = services_.find(it->second.service);
-        if (service != services_.end() && reached(*service->second, it->second.target)) {
+        if (service != services_.end() &&
+            reached(*service->second, it->second.program, it->second.target)) {
             ready.push_back(std::move(it->second.done));
             it = waiters_.erase(it);
         } else {
@@ -222,8 +228,8 @@ void Supervisor::shutdown() {
 
 bool Supervisor::check() const {
     for (const auto& [name, service] : services_) {
-        const auto& state = service->main().state();
-        if (!state.normally_down && state.state != State::Run) return false;
+        if (!as_wanted(service->main().status())) return false;
+        if (service->logger() && !as_wanted(service->logger()->status())) return false;
     }
     return true;
 }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "services/dir_index.h"
 #include "services/service.h"
 #include "services/supervisor_api.h"
 
@@ -16,7 +17,10 @@ namespace svinit::services {
 
 class Supervisor final : public SupervisorApi {
 public:
-    Supervisor(core::EventLoop& loop, core::ChildHost& children, Policy defaults);
+    // `identify` identifies service directories for resolve() (stat(2) unless a test
+    // counts the calls).
+    Supervisor(core::EventLoop& loop, core::ChildHost& children, Policy defaults,
+               DirIndex::Identify identify = {});
 
     // Makes the supervised set match `specs`: new services start (unless normally down),
     // removed ones are stopped for good, changed ones are updated or replaced.
@@ -46,9 +50,18 @@ public:
 private:
     struct Waiter {
         std::string service;
+        Program program = Program::Main;
         WaitTarget target;
         std::function<void(bool)> done;
     };
+
+    // A canonical name ("web", "web/log") taken apart.
+    struct Target {
+        Service* service = nullptr;
+        Program program = Program::Main;
+    };
+    Target find(std::string_view name) const;
+    const SupervisedProcess* program_of(const Service& service, Program program) const;
 
     void add(ServiceSpec spec);
     void retire(std::unique_ptr<Service> service);
@@ -56,7 +69,7 @@ private:
     void notify_observers(std::string_view name);
     void wake_waiters();
     void collect_retired();
-    bool reached(const Service& service, WaitTarget target) const;
+    bool reached(const Service& service, Program program, WaitTarget target) const;
 
     core::EventLoop& loop_;
     core::ChildHost& children_;
@@ -66,6 +79,7 @@ private:
     std::uint64_t next_observer_id_ = 1;
     std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
     std::vector<std::unique_ptr<Service>> retired_;  // being stopped for good
+    DirIndex dirs_;  // the directories of services_ and their loggers
     std::unordered_map<std::uint64_t, Waiter> waiters_;
     std::uint64_t next_wait_id_ = 1;
     core::Callback stop_all_done_;

@@ -56,7 +56,28 @@ enum class Command {
     Usr1,
     Usr2,
     Alarm,
+    Exit,  // runit's 'x': down, with control/x instead of control/d
 };
+
+// Which program of a service a command addresses: its run, or its logger. The logger of
+// service NAME is named NAME + kLoggerSuffix ("web/log") wherever a service name goes.
+enum class Program { Main, Log };
+inline constexpr std::string_view kLoggerSuffix = "/log";
+
+// What `check` asks of each program: is it where its want says? Want up: state run (so
+// ready, where readiness is configured). Want down: down or failed (nothing runs and
+// nothing will restart). Want once: run, or down when the one run is over.
+inline bool as_wanted(const ProcessStatus& process) noexcept {
+    switch (process.want) {
+        case Want::Up:
+            return process.state == State::Run;
+        case Want::Down:
+            return process.state == State::Down || process.state == State::Failed;
+        case Want::Once:
+            return process.state == State::Run || process.state == State::Down;
+    }
+    return false;
+}
 
 enum class WaitTarget { Up, Down };
 
@@ -77,8 +98,10 @@ public:
     // Every service, in name order.
     virtual std::vector<std::string> service_names() const = 0;
 
-    // Finds a service by name, or by its directory path ("/etc/service/web", "./web/").
-    // Returns the canonical name, or nullopt when there is no such service.
+    // Finds a service by name, or by its directory path ("/etc/service/web", "./web/"),
+    // and a logger by NAME/log or its log/ directory. Returns the canonical name ("web",
+    // "web/log"), or nullopt when there is no such service or logger. Costs at most one
+    // stat(2) of the path, whatever the number of services.
     virtual std::optional<std::string> resolve(std::string_view name_or_path) const = 0;
 
     virtual std::optional<ServiceStatus> status(std::string_view name) const = 0;
@@ -108,7 +131,8 @@ public:
     // The same orderly stop as SIGTERM to svinit.
     virtual void shutdown() = 0;
 
-    // True when every normally-up service is in state run (a liveness probe).
+    // True when every service and logger is as it is wanted now (as_wanted): a liveness
+    // probe that a service taken down on purpose does not fail.
     virtual bool check() const = 0;
 };
 
