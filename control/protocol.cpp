@@ -26,7 +26,7 @@ using services::Command;
 constexpr std::array kCommands{Command::Up,    Command::Down, Command::Once, Command::Restart,
                                Command::Pause, Command::Cont, Command::Term, Command::Kill,
                                Command::Hup,   Command::Int,  Command::Quit, Command::Usr1,
-                               Command::Usr2,  Command::Alarm};
+                               Command::Usr2,  Command::Alarm, Command::Exit};
 constexpr std::array kErrorCodes{ErrorCode::BadRequest,     ErrorCode::UnsupportedVersion,
                                  ErrorCode::TooLarge,       ErrorCode::PermissionDenied,
                                  ErrorCode::UnknownService, ErrorCode::Failed,
@@ -256,6 +256,8 @@ std::string_view command_name(Command command) {
             return "usr2";
         case Command::Alarm:
             return "alarm";
+        case Command::Exit:
+            return "exit";
     }
     return "?";
 }

@@ -105,7 +105,7 @@ std::optional<services::Command> runit_command(char byte, const services::Proces
         case 'o':
             return Command::Once;
         case 'x':
-            return Command::Down;
+            return Command::Exit;
         case 't':
             if (run.want == services::Want::Up &&
                 (run.state == State::Run || run.state == State::Starting)) {

@@ -61,7 +61,7 @@ void RunitSupervise::sync(const std::string& name) {
     if (entry.dir != status->dir) {  // new, or replaced by one in another directory
         release(entry.main);
         release(entry.log);
-        entry = Entry{status->dir, nullptr, nullptr, false, false};
+        entry = Entry{status->dir, nullptr, nullptr, false};
     }
     sync_one(name, entry, entry.main, entry.dir, status->main, false);
     if (status->log) {
@@ -90,7 +90,7 @@ void RunitSupervise::sync_one(const std::string& name, Entry& entry,
     }
     if (done) return;
     const std::string label = is_log ? name + "/log" : name;
-    if (entry.warned) {
+    if (entry.warned || (slot && slot->going())) {  // going: the service is being removed
         spdlog::debug("{}: supervise/: {}", label, done.error().message());
         return;
     }
@@ -126,14 +126,11 @@ void RunitSupervise::on_command(const std::string& name, char byte) {
     }
 }
 
+// log/supervise/control commands the logger, as runsv's second control FIFO does; `x` is
+// ignored there, as runsv ignores it.
 void RunitSupervise::on_log_command(const std::string& name, char byte) {
-    auto it = entries_.find(name);
-    if (it == entries_.end() || it->second.warned_log_command) return;
-    it->second.warned_log_command = true;
-    spdlog::warn(
-        "{}/log: commands on log/supervise/control are ignored ('{}'); "
-        "svinit commands a service's run",
-        name, byte);
+    if (byte == 'x') return;
+    on_command(name + std::string(services::kLoggerSuffix), byte);
 }
 
 }  // namespace svinit::control

@@ -17,8 +17,8 @@
 //
 // A directory we cannot keep (read-only file system, a runsv already holding its lock...)
 // is reported once per service as a warning and tried again on the service's next change;
-// svinit goes on. Commands written to a logger's log/supervise/control are ignored
-// (svinit's commands address a service's run), with one warning.
+// svinit goes on. Commands written to a logger's log/supervise/control command the logger
+// (NAME/log), as runsv's do.
 
 #include <map>
 #include <memory>
@@ -52,7 +52,6 @@ private:
         std::unique_ptr<SuperviseDir> main;
         std::unique_ptr<SuperviseDir> log;
         bool warned = false;
-        bool warned_log_command = false;
     };
 
     void on_change(std::string_view name);

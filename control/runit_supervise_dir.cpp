@@ -155,8 +155,26 @@ core::Result<std::unique_ptr<SuperviseDir>> SuperviseDir::open(core::EventLoop& 
     return self;
 }
 
+// rm -rf of the service deletes these files and then rmdir()s supervise/: a file written
+// in between makes that fail with "Directory not empty". So once a file we hold or wrote
+// is gone, the directory is taken as going, and nothing is written there again.
+bool SuperviseDir::going() {
+    if (going_) return true;
+    const auto unlinked = [](const core::UniqueFd& fd) {
+        struct stat st {};
+        return fd && ::fstat(fd.get(), &st) == 0 && st.st_nlink == 0;
+    };
+    struct stat st {};
+    const bool status_gone =
+        status_written_ && ::lstat((path_ + "/status").c_str(), &st) != 0 && errno == ENOENT;
+    going_ = status_gone || unlinked(lock_) || unlinked(control_) || unlinked(ok_);
+    if (going_) spdlog::debug("{}: being removed; no longer written", path_);
+    return going_;
+}
+
 core::Result<void> SuperviseDir::write(const RunitRecord& record) {
     if (written_ && same_record(*written_, record)) return {};
+    if (going()) return core::error(ENOENT, path_ + ": being removed; no longer written");
     auto wrote = write_files(record);
     // On failure, the next change tries again in full.
     if (!wrote) {
@@ -169,15 +187,20 @@ core::Result<void> SuperviseDir::write(const RunitRecord& record) {
 }
 
 core::Result<void> SuperviseDir::write_files(const RunitRecord& record) {
+    const auto gone = [this] { return core::error(ENOENT, path_ + ": being removed"); };
     if (pid_written_ != record.pid) {
         if (auto ok = replace_file(path_ + "/pid", pid_text(record.pid)); !ok) return ok;
         pid_written_ = record.pid;
     }
+    if (going()) return gone();  // checked before each file: rm may be half-way through
     if (auto ok = replace_file(path_ + "/stat", stat_text(record)); !ok) return ok;
+    if (going()) return gone();
     const RunitStatusBytes bytes = encode_status(record);
-    return replace_file(
+    auto wrote = replace_file(
         path_ + "/status",
         std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    if (wrote) status_written_ = true;
+    return wrote;
 }
 
 void SuperviseDir::on_control_readable() {

@@ -51,6 +51,9 @@ public:
     core::Result<void> write(const RunitRecord& record);
 
     const std::string& path() const noexcept { return path_; }
+    // The directory is being removed (rm -rf of the service): a file we hold or wrote is
+    // gone. Sticky: write() writes nothing from then on, so rm's rmdir finds it empty.
+    bool going();
 
 private:
     SuperviseDir(core::EventLoop& loop, std::string path, OnCommand on_command);
@@ -66,6 +69,8 @@ private:
     core::WatchHandle watch_;
     std::optional<RunitRecord> written_;
     std::optional<std::uint32_t> pid_written_;
+    bool status_written_ = false;
+    bool going_ = false;
 };
 
 }  // namespace svinit::control

@@ -18,13 +18,14 @@ constexpr std::string_view kSvctlUsage =
     "\n"
     "Commands:\n"
     "  status [SERVICE...]                   one sv-style line per service (all without SERVICE)\n"
-    "  up|down|once|restart SERVICE...       change what the service wants\n"
+    "  up|down|once|restart|exit SERVICE...  change what the service wants\n"
     "  pause|cont SERVICE...                 send STOP / CONT to the run process\n"
     "  term|kill|hup|int|quit|usr1|usr2|alarm SERVICE...\n"
     "                                        send that signal to the run process\n"
+    "                                        (SERVICE/log: to the logger)\n"
     "  wait up|down [--timeout S] SERVICE... block until every SERVICE is up / down\n"
     "  shutdown                              stop everything, as SIGTERM to svinit does\n"
-    "  check                                 exit 0 when every normally-up service runs\n"
+    "  check                                 exit 0 when every service is as wanted\n"
     "  setuser USER COMMAND [ARG...]         run COMMAND as USER (first argument only;\n"
     "                                        see 'svctl setuser --help')\n"
     "\n"
@@ -120,13 +121,14 @@ std::optional<SvVerb> lookup_sv_verb(std::string_view verb) {
     };
     if (verb.empty()) return std::nullopt;
     switch (verb.front()) {
-        // svinit has no per-service supervisor to exit: exit stops the service instead.
+        // svinit has no per-service supervisor to exit: exit stops the service instead
+        // (with control/x, as runsv's exit).
         case 'x':
         case 'e':
-            return control(Command::Down, SvCheck::Down);
+            return control(Command::Exit, SvCheck::Down);
         case 'X':
         case 'E':
-            return control(Command::Down, SvCheck::Down, true, true);
+            return control(Command::Exit, SvCheck::Down, true, true);
         case 'D':
             return control(Command::Down, SvCheck::Down, true, true);
         case 'T':
@@ -162,7 +164,7 @@ std::optional<SvVerb> lookup_sv_verb(std::string_view verb) {
             if (verb == "check") return SvVerb{SvAction::Check, Command::Up, SvCheck::Ready, true};
             return control(Command::Cont, SvCheck::Immediate);
         case 's':
-            if (verb == "shutdown") return control(Command::Down, SvCheck::Down, true);
+            if (verb == "shutdown") return control(Command::Exit, SvCheck::Down, true);
             if (verb == "start") return control(Command::Up, SvCheck::Up, true);
             if (verb == "stop") return control(Command::Down, SvCheck::Down, true);
             return SvVerb{SvAction::Status, Command::Up, SvCheck::None, false, false};
@@ -175,9 +177,8 @@ std::optional<SvVerb> lookup_sv_verb(std::string_view verb) {
                 return SvVerb{SvAction::TryRestart, Command::Restart, SvCheck::Up, true, true};
             }
             if (verb == "force-restart") return control(Command::Restart, SvCheck::Up, true, true);
-            if (verb == "force-shutdown" || verb == "force-stop") {
-                return control(Command::Down, SvCheck::Down, true, true);
-            }
+            if (verb == "force-shutdown") return control(Command::Exit, SvCheck::Down, true, true);
+            if (verb == "force-stop") return control(Command::Down, SvCheck::Down, true, true);
             return std::nullopt;
         default:
             return std::nullopt;
@@ -305,8 +306,9 @@ std::string_view sv_usage() {
 }
 
 std::string wire_service_name(std::string_view arg, std::string_view cwd) {
-    bool is_path =
-        arg.starts_with('/') || arg.starts_with('.') || arg.find('/') != std::string_view::npos;
+    // sv's rule: a path starts with '/' or '.' or ends with '/'; anything else is a name,
+    // NAME/log a logger's.
+    bool is_path = arg.starts_with('/') || arg.starts_with('.') || arg.ends_with('/');
     if (!is_path || (!arg.starts_with('/') && cwd.empty())) return std::string(arg);
     std::filesystem::path path(arg);
     if (path.is_relative()) path = std::filesystem::path(cwd) / path;

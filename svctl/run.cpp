@@ -93,7 +93,7 @@ std::string display_of(const control::ServiceResult& result, const SvctlArgs& ar
     return result.service;
 }
 
-// After a failed check: which normally-up services are not running, one line each.
+// After a failed check: which services and loggers are not as wanted, one line each.
 void explain_check(const RunContext& context) {
     control::Request request;
     request.kind = RequestKind::Status;
@@ -101,8 +101,9 @@ void explain_check(const RunContext& context) {
     bool named = false;
     if (response) {
         for (const auto& result : response->results) {
-            if (!result.status || result.status->main.normally_down ||
-                result.status->main.state == services::State::Run) {
+            if (!result.status) continue;
+            const auto& log = result.status->log;
+            if (services::as_wanted(result.status->main) && (!log || services::as_wanted(*log))) {
                 continue;
             }
             context.err(fmt::format("svctl: check failed: {}",
@@ -111,7 +112,7 @@ void explain_check(const RunContext& context) {
             named = true;
         }
     }
-    if (!named) context.err("svctl: check failed: not every normally-up service is running");
+    if (!named) context.err("svctl: check failed: not every service is as wanted");
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ namespace {
 constexpr std::array kAllCommands{Command::Up,    Command::Down, Command::Once, Command::Restart,
                                   Command::Pause, Command::Cont, Command::Term, Command::Kill,
                                   Command::Hup,   Command::Int,  Command::Quit, Command::Usr1,
-                                  Command::Usr2,  Command::Alarm};
+                                  Command::Usr2,  Command::Alarm, Command::Exit};
 constexpr std::array kAllStates{State::Down,   State::Starting, State::Run,   State::Stopping,
                                 State::Finish, State::Backoff,  State::Failed};
 constexpr std::array kAllErrors{ErrorCode::BadRequest,     ErrorCode::UnsupportedVersion,

@@ -146,7 +146,7 @@ TEST_CASE("control bytes are runsv's commands", "[runit]") {
     CHECK(runit_command('u') == Command::Up);
     CHECK(runit_command('d') == Command::Down);
     CHECK(runit_command('o') == Command::Once);
-    CHECK(runit_command('x') == Command::Down);     // no per-service supervisor to exit
+    CHECK(runit_command('x') == Command::Exit);     // down, with control/x
     CHECK(runit_command('t') == Command::Restart);  // TERM to a run wanted up: it comes back
     CHECK(runit_command('k') == Command::Kill);
     CHECK(runit_command('p') == Command::Pause);

@@ -220,10 +220,10 @@ TEST_CASE("sv verbs: runit's table, by first letter", "[svctl]") {
         {"2", SvAction::Control, Command::Usr2, SvCheck::None, SvCheck::Immediate, false},
         {"term", SvAction::Control, Command::Term, SvCheck::None, SvCheck::Immediate, false},
         {"kill", SvAction::Control, Command::Kill, SvCheck::None, SvCheck::Immediate, false},
-        {"exit", SvAction::Control, Command::Down, SvCheck::None, SvCheck::Down, false},
+        {"exit", SvAction::Control, Command::Exit, SvCheck::None, SvCheck::Down, false},
         {"start", SvAction::Control, Command::Up, SvCheck::Up, SvCheck::Up, false},
         {"stop", SvAction::Control, Command::Down, SvCheck::Down, SvCheck::Down, false},
-        {"shutdown", SvAction::Control, Command::Down, SvCheck::Down, SvCheck::Down, false},
+        {"shutdown", SvAction::Control, Command::Exit, SvCheck::Down, SvCheck::Down, false},
         {"restart", SvAction::Control, Command::Restart, SvCheck::Up, SvCheck::Up, false},
         {"reload", SvAction::Control, Command::Hup, SvCheck::Immediate, SvCheck::Immediate, false},
         {"check", SvAction::Check, Command::Up, SvCheck::Ready, SvCheck::Ready, false},
@@ -231,7 +231,7 @@ TEST_CASE("sv verbs: runit's table, by first letter", "[svctl]") {
         {"force-reload", SvAction::TryRestart, Command::Restart, SvCheck::Up, SvCheck::Up, true},
         {"force-restart", SvAction::Control, Command::Restart, SvCheck::Up, SvCheck::Up, true},
         {"force-stop", SvAction::Control, Command::Down, SvCheck::Down, SvCheck::Down, true},
-        {"force-shutdown", SvAction::Control, Command::Down, SvCheck::Down, SvCheck::Down, true},
+        {"force-shutdown", SvAction::Control, Command::Exit, SvCheck::Down, SvCheck::Down, true},
     };
     for (const auto& row : rows) {
         INFO(row.verb);
@@ -274,6 +274,9 @@ TEST_CASE("service arguments: names as they are, relative paths made absolute", 
     CHECK(wire_service_name(".", "/etc/service/web") == "/etc/service/web");
     CHECK(wire_service_name("../sv/web", "/etc/service") == "/etc/sv/web");
     CHECK(wire_service_name("web/", "/etc/service") == "/etc/service/web");
-    CHECK(wire_service_name("a/b", "/x") == "/x/a/b");
+    // sv's rule: neither starting with '/' or '.' nor ending with '/' is a name; NAME/log
+    // names a logger.
+    CHECK(wire_service_name("web/log", "/x") == "web/log");
+    CHECK(wire_service_name("web/log/", "/x") == "/x/web/log");
     CHECK(wire_service_name("./web", "") == "./web");
 }

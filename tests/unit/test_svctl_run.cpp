@@ -270,7 +270,7 @@ TEST_CASE("svctl check: exit 0 only when svinit says so, else name what is down"
     unexplained.answer = [](const Request&) { return Response{}; };
     CHECK(unexplained.run({"check"}) == 1);
     CHECK(unexplained.err ==
-          Lines{"svctl: check failed: not every normally-up service is running"});
+          Lines{"svctl: check failed: not every service is as wanted"});
 }
 
 TEST_CASE("svctl shutdown", "[svctl]") {

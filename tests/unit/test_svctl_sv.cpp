@@ -46,6 +46,7 @@ struct World {
                 s.main.since = kNow;
                 break;
             case Command::Down:
+            case Command::Exit:
                 s.main = service(s.name, State::Down, 0, Want::Down).main;
                 s.main.since = kNow;
                 break;
