@@ -164,10 +164,13 @@ bool SuperviseDir::going() {
         struct stat st {};
         return fd && ::fstat(fd.get(), &st) == 0 && st.st_nlink == 0;
     };
-    struct stat st {};
-    const bool status_gone =
-        status_written_ && ::lstat((path_ + "/status").c_str(), &st) != 0 && errno == ENOENT;
-    going_ = status_gone || unlinked(lock_) || unlinked(control_) || unlinked(ok_);
+    const auto missing = [this](const char* name) {
+        struct stat st {};
+        return ::lstat((path_ + "/" + name).c_str(), &st) != 0 && errno == ENOENT;
+    };
+    going_ = unlinked(lock_) || unlinked(control_) || unlinked(ok_) ||
+             (pid_written_ && missing("pid")) ||
+             (status_written_ && (missing("stat") || missing("status")));
     if (going_) spdlog::debug("{}: being removed; no longer written", path_);
     return going_;
 }
@@ -187,18 +190,24 @@ core::Result<void> SuperviseDir::write(const RunitRecord& record) {
 }
 
 core::Result<void> SuperviseDir::write_files(const RunitRecord& record) {
-    const auto gone = [this] { return core::error(ENOENT, path_ + ": being removed"); };
+    // Checked before each file, and after: rm may be half-way through. A file put in
+    // place just as rm went by is taken back at once.
+    const auto put = [this](const char* name, std::string_view data) -> core::Result<void> {
+        if (going()) return core::error(ENOENT, path_ + ": being removed");
+        const std::string path = path_ + "/" + name;
+        if (auto ok = replace_file(path, data); !ok) return ok;
+        if (!going()) return {};
+        ::unlink(path.c_str());
+        return core::error(ENOENT, path_ + ": being removed");
+    };
     if (pid_written_ != record.pid) {
-        if (auto ok = replace_file(path_ + "/pid", pid_text(record.pid)); !ok) return ok;
+        if (auto ok = put("pid", pid_text(record.pid)); !ok) return ok;
         pid_written_ = record.pid;
     }
-    if (going()) return gone();  // checked before each file: rm may be half-way through
-    if (auto ok = replace_file(path_ + "/stat", stat_text(record)); !ok) return ok;
-    if (going()) return gone();
+    if (auto ok = put("stat", stat_text(record)); !ok) return ok;
     const RunitStatusBytes bytes = encode_status(record);
-    auto wrote = replace_file(
-        path_ + "/status",
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    auto wrote =
+        put("status", std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     if (wrote) status_written_ = true;
     return wrote;
 }
