@@ -213,10 +213,19 @@ TEST_CASE("check passes for a service taken down on purpose", "[supervision][che
     const CommandResult sv = sup.sv({"check", "db"});
     INFO(sv);
     CHECK(sv.status == 0);
-    // A service wanted up that is not running still fails it.
     sup.svctl_ok({"up", "db"});
     sup.svctl_ok({"wait", "up", "--timeout", "10", "db"});
     sup.svctl_ok({"check"});
+    // A service wanted up that does not run still fails it: finish's 125 keeps it failed.
+    const std::string fifo = "'" + sup.events().path() + "'";
+    sup.add("broken", ServiceFiles(shell_script("echo \"broken $$\" > " + fifo + "\nexit 1"))
+                          .with_finish(shell_script("exit 125")));
+    sup.next_start("broken");
+    sup.svctl_ok({"wait", "down", "--timeout", "10", "broken"});
+    const CommandResult failed = sup.svctl({"check"});
+    INFO(failed);
+    CHECK(failed.status == 1);
+    REQUIRE(failed.err.find("check failed: failed: broken:") != std::string::npos);
 }
 
 TEST_CASE("rm -rf of a crash-looping service succeeds", "[supervision][runit][remove]") {
