@@ -9,8 +9,16 @@
 
 namespace svinit::core {
 
+const SpawnReports* ChildReaper::reports() {
+    if (!reports_.is_open() && !reports_.open()) return nullptr;
+    return &reports_;
+}
+
 Result<TrackedChild> ChildReaper::spawn(const SpawnOptions& options, ExitCallback on_exit) {
-    auto child = core::spawn(options);
+    if (!reports_.is_open()) {
+        if (auto opened = reports_.open(); !opened) return std::unexpected(opened.error());
+    }
+    auto child = core::spawn(options, reports_);
     if (!child) return std::unexpected(child.error());
     const pid_t pid = child->pid;
     auto tracked = track(std::move(*child), std::move(on_exit));
@@ -104,13 +112,21 @@ void ChildReaper::reap_tracked(pid_t pid) {
         info.si_code = CLD_KILLED;
         info.si_status = SIGKILL;
     }
-    ChildExit exit{pid, decode_exit(info), read_spawn_failure(entry.child.spawn_report)};
+    ChildExit exit{pid, decode_exit(info), take_report(pid)};
     if (entry.on_exit) entry.on_exit(exit);
+}
+
+// The child has exited, so its record, if it failed before exec, is in the pipe already.
+std::optional<SpawnFailure> ChildReaper::take_report(pid_t pid) {
+    if (!reports_.is_open()) return std::nullopt;
+    reports_.collect();
+    return reports_.take(pid);
 }
 
 void ChildReaper::reap_orphan(pid_t pid) {
     siginfo_t info{};
     ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG);
+    (void)take_report(pid);  // an untracked child of ours may have left one
     ++orphans_reaped_;
     // Checked first: formatting a line per orphan that nobody reads costs a storm dearly.
     if (spdlog::should_log(spdlog::level::trace)) {

@@ -9,11 +9,15 @@
 // orphan. A zombie's pid cannot be reused until it is reaped, so this is race-free.
 // Passes run on SIGCHLD (which coalesces, so a pass loops until nothing is left) and
 // when a tracked pidfd becomes readable.
+//
+// A running child costs one fd, its pidfd: why a child could not exec comes through one
+// pipe shared by all of them (SpawnReports), read when its exit is seen.
 
 #include <sys/types.h>
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 
 #include "core/child_host.h"
@@ -32,8 +36,10 @@ public:
     void untrack(ChildToken token) override;
     Result<void> signal(ChildToken token, int sig) override;
 
-    // Takes a child started elsewhere (its pidfd and spawn report) and watches it.
+    // Takes a child started with core::spawn(options, reports()) and watches it.
     Result<TrackedChild> track(Child child, ExitCallback on_exit);
+    // The pipe children report exec failures to; null when it cannot be opened.
+    const SpawnReports* reports();
 
     // Reaps every child that has exited. Safe to call at any time.
     void reap_all();
@@ -61,8 +67,10 @@ private:
     Tracked* find(ChildToken token);
     void reap_tracked(pid_t pid);
     void reap_orphan(pid_t pid);
+    std::optional<SpawnFailure> take_report(pid_t pid);
 
     EventLoop& loop_;
+    SpawnReports reports_;  // opened at the first spawn
     std::unordered_map<pid_t, Tracked> tracked_;
     std::uint64_t next_serial_ = 1;
     Callback on_no_children_;

@@ -45,11 +45,18 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     return out;
 }
 
+// What a failing child writes to SpawnReports' pipe.
+struct FailureRecord {
+    pid_t pid;
+    SpawnFailure failure;
+};
+
 [[noreturn]] void child_fail(int report_fd, SpawnStage stage) {
-    SpawnFailure failure{stage, errno};
-    // A short write to a pipe of this size is atomic; nothing else can be done on error.
-    [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof(failure));
-    _exit(failure.exit_code());
+    FailureRecord record{::getpid(), {stage, errno}};
+    // Shorter than PIPE_BUF, so atomic among the children sharing the pipe; non-blocking,
+    // so a full pipe costs the detail (the exit code still says 126 or 127), never a hang.
+    [[maybe_unused]] ssize_t n = ::write(report_fd, &record, sizeof(record));
+    _exit(record.failure.exit_code());
 }
 
 bool redirect(int from, int to) {
@@ -140,12 +147,38 @@ int SpawnFailure::exit_code() const noexcept {
     return stage == SpawnStage::Exec && (error == ENOENT || error == ENOTDIR) ? 127 : 126;
 }
 
-Result<Child> spawn(const SpawnOptions& options) {
-    if (options.argv.empty()) return error(EINVAL, "spawn: empty argv");
+Result<void> SpawnReports::open() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return sys_error("pipe2");
-    UniqueFd report_read(fds[0]);
-    UniqueFd report_write(fds[1]);
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return sys_error("pipe2 (spawn reports)");
+    read_.reset(fds[0]);
+    write_.reset(fds[1]);
+    // Room for many failures between two reap passes; the default size is fine too.
+    ::fcntl(fds[1], F_SETPIPE_SZ, 256 * 1024);
+    return {};
+}
+
+void SpawnReports::collect() {
+    FailureRecord records[64];
+    while (true) {
+        ssize_t n = ::read(read_.get(), records, sizeof(records));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        // Records are written whole (atomic writes), so reads return whole records.
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof(FailureRecord); ++i) {
+            failures_.insert_or_assign(records[i].pid, records[i].failure);
+        }
+    }
+}
+
+std::optional<SpawnFailure> SpawnReports::take(pid_t pid) {
+    auto node = failures_.extract(pid);
+    if (node.empty()) return std::nullopt;
+    return node.mapped();
+}
+
+Result<Child> spawn(const SpawnOptions& options, const SpawnReports& reports) {
+    if (options.argv.empty()) return error(EINVAL, "spawn: empty argv");
+    if (!reports.is_open()) return error(EBADF, "spawn: no pipe for exec failures");
 
     auto argv = c_strings(options.argv);
     std::vector<char*> envp_storage;
@@ -156,22 +189,12 @@ Result<Child> spawn(const SpawnOptions& options) {
     }
 
     int pidfd = -1;
-    auto pid = start_child(options, argv.data(), envp, report_write.get(), &pidfd);
+    auto pid = start_child(options, argv.data(), envp, reports.write_fd(), &pidfd);
     if (!pid) return std::unexpected(pid.error());
-    Child child{*pid, UniqueFd(pidfd), std::move(report_read)};
-    report_write.reset();
+    Child child{*pid, UniqueFd(pidfd)};
     // Also from the parent, so the group exists before anyone signals it.
     if (options.new_process_group) ::setpgid(child.pid, child.pid);
-    ::fcntl(child.spawn_report.get(), F_SETFL, O_NONBLOCK);
     return child;
-}
-
-std::optional<SpawnFailure> read_spawn_failure(const UniqueFd& report) {
-    if (!report) return std::nullopt;
-    SpawnFailure failure{};
-    ssize_t n = ::read(report.get(), &failure, sizeof(failure));
-    if (n != static_cast<ssize_t>(sizeof(failure))) return std::nullopt;
-    return failure;
 }
 
 Result<std::string> resolve_command(std::string_view name, std::string_view path_env) {

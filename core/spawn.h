@@ -3,13 +3,15 @@
 // first instant (fork + pidfd_open where clone3 is refused, e.g. by a seccomp profile).
 // Everything the child needs (argv, envp) is built before the clone; after it the
 // child does only async-signal-safe work. A child that fails before exec writes
-// {stage, errno} to a close-on-exec pipe, so the parent can say which step failed.
+// {pid, stage, errno} to a close-on-exec pipe (SpawnReports), so the parent can say
+// which step failed.
 
 #include <sys/types.h>
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.h"
@@ -41,23 +43,46 @@ struct SpawnFailure {
     int exit_code() const noexcept;
 };
 
+// Where children that fail before exec say why: one pipe for all of them, whose write end
+// each child holds, close-on-exec, until its exec. A child writes its record before it
+// exits, so once its exit is seen the record is in the pipe already. One pipe per child
+// instead would cost every running child a second fd until it exits (halving how many
+// services fit under the fd limit), and a burst of spawns would hold them all at once.
+class SpawnReports {
+public:
+    // Opens the pipe; until then (or when that failed) spawn() refuses to start children.
+    Result<void> open();
+    bool is_open() const noexcept { return read_.valid(); }
+
+    // Reads every record waiting (never blocks). Call it after a child's exit is seen
+    // and before take().
+    void collect();
+    // The failure of the child `pid`, once: nullopt means it reached exec. Call for every
+    // child reaped, so no record outlives its child (a later child may get the pid).
+    std::optional<SpawnFailure> take(pid_t pid);
+
+    int write_fd() const noexcept { return write_.get(); }
+
+private:
+    UniqueFd read_;
+    UniqueFd write_;
+    // One entry per failed child not reaped yet: bounded by the number of children.
+    std::unordered_map<pid_t, SpawnFailure> failures_;
+};
+
 struct Child {
     pid_t pid = 0;
     UniqueFd pidfd;
-    UniqueFd spawn_report;  // read end of the failure pipe (non-blocking)
 };
 
-Result<Child> spawn(const SpawnOptions& options);
+// Starts a child; should it fail before exec, its record goes to `reports`.
+Result<Child> spawn(const SpawnOptions& options, const SpawnReports& reports);
 
 // A supervisor holds several fds per service (pidfds, log pipes, runit's supervise/ FIFOs),
 // so svinit raises its own soft RLIMIT_NOFILE to the hard limit, as systemd does. Children
 // still start with the soft limit svinit was given (programs using select() need it below
 // 1024). Returns the new soft limit; call once, before the first spawn.
 Result<unsigned long> raise_fd_limit();
-
-// Reads the child's failure report without blocking. Call it once the child has
-// exited (its write end is then closed): nullopt means exec succeeded.
-std::optional<SpawnFailure> read_spawn_failure(const UniqueFd& report);
 
 // Finds `name` the way execvp would, in the directories of `path_env` (PATH), without
 // ever running a shell. Names with a '/' are taken as they are. Errors: ENOENT when

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "core/child_reaper.h"
@@ -20,6 +21,23 @@
 using namespace svinit::core;
 
 namespace {
+
+// The failure pipe these tests' children share, as the reaper's do.
+SpawnReports& reports() {
+    static SpawnReports shared;
+    if (!shared.is_open()) REQUIRE(shared.open());
+    return shared;
+}
+
+Result<Child> spawn(const SpawnOptions& options) {
+    return svinit::core::spawn(options, reports());
+}
+
+// Once the child has exited: why it did not reach exec, if it did not.
+std::optional<SpawnFailure> failure_of(const Child& child) {
+    reports().collect();
+    return reports().take(child.pid);
+}
 
 // Waits for the child through its pidfd, as the reaper would.
 siginfo_t wait_child(const Child& child) {
@@ -69,7 +87,7 @@ TEST_CASE("spawn runs the program and reports its exit through the pidfd", "[spa
     auto info = wait_child(*child);
     CHECK(info.si_code == CLD_EXITED);
     CHECK(info.si_status == 3);
-    CHECK_FALSE(read_spawn_failure(child->spawn_report));
+    CHECK_FALSE(failure_of(*child));
 }
 
 TEST_CASE("a missing program is reported as exec ENOENT with code 127", "[spawn]") {
@@ -80,7 +98,7 @@ TEST_CASE("a missing program is reported as exec ENOENT with code 127", "[spawn]
     REQUIRE(child);
     auto info = wait_child(*child);
     CHECK(info.si_status == 127);
-    auto failure = read_spawn_failure(child->spawn_report);
+    auto failure = failure_of(*child);
     REQUIRE(failure);
     CHECK(failure->stage == SpawnStage::Exec);
     CHECK(failure->error == ENOENT);
@@ -97,7 +115,7 @@ TEST_CASE("a file that is not executable gives code 126", "[spawn]") {
     auto child = spawn(options);
     REQUIRE(child);
     CHECK(wait_child(*child).si_status == 126);
-    auto failure = read_spawn_failure(child->spawn_report);
+    auto failure = failure_of(*child);
     REQUIRE(failure);
     CHECK(failure->error == EACCES);
     CHECK(failure->exit_code() == 126);
@@ -109,7 +127,7 @@ TEST_CASE("a failure before exec names its stage", "[spawn]") {
     auto child = spawn(options);
     REQUIRE(child);
     wait_child(*child);
-    auto failure = read_spawn_failure(child->spawn_report);
+    auto failure = failure_of(*child);
     REQUIRE(failure);
     CHECK(failure->stage == SpawnStage::Directory);
     CHECK(failure->describe() == "chdir: No such file or directory");
@@ -160,7 +178,9 @@ TEST_CASE("the reaper hands tracked exits to their owner and reaps orphans", "[s
     ChildReaper reaper(**loop);
 
     // The tracked child leaves 50 orphans and exits 7 while they die around it.
-    auto child = spawn(shell("i=0; while [ $i -lt 50 ]; do (exit 0 &); i=$((i+1)); done; exit 7"));
+    auto child = svinit::core::spawn(
+        shell("i=0; while [ $i -lt 50 ]; do (exit 0 &); i=$((i+1)); done; exit 7"),
+        *reaper.reports());
     REQUIRE(child);
     pid_t pid = child->pid;
     std::optional<ChildExit> seen;
@@ -199,7 +219,7 @@ TEST_CASE("signals reach a tracked child through its pidfd", "[spawn][reaper]") 
     auto loop = make_epoll_loop();
     REQUIRE(loop);
     ChildReaper reaper(**loop);
-    auto child = spawn(shell("exec sleep 30"));
+    auto child = svinit::core::spawn(shell("exec sleep 30"), *reaper.reports());
     REQUIRE(child);
     pid_t pid = child->pid;
     std::optional<ChildExit> seen;
