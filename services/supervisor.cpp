@@ -3,7 +3,19 @@
 #include <spdlog/spdlog.h>
 
 
+#include "core/fd_budget.h"
+
 namespace svinit::services {
+namespace {
+
+// The most fds a service holds: the pidfds of run and finish, and with a logger its pipe
+// and the logger's two pidfds.
+std::size_t fds_needed(const ServiceSpec& spec) {
+    return 2 + (spec.log ? 4 : 0);
+}
+
+}  // namespace
+
 Supervisor::Supervisor(core::EventLoop& loop, core::ChildHost& children, Policy defaults,
                        DirIndex::Identify identify)
     : loop_(loop), children_(children), defaults_(defaults), dirs_(std::move(identify)) {}
@@ -41,6 +53,13 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
 
 void Supervisor::add(ServiceSpec spec) {
     std::string name = spec.name;
+    if (!core::fds_available(core::kReservedFds + fds_needed(spec))) {
+        spdlog::error(
+            "{}: not started: too close to the open file limit ({}), where svinit keeps {} "
+            "files for restarts and svctl; raise the limit (ulimit -n) to supervise more",
+            name, core::fd_limit(), core::kReservedFds);
+        return;
+    }
     auto service = Service::create({loop_, children_}, std::move(spec), defaults_, [this, name] {
         notify_observers(name);
         on_service_change();

@@ -69,6 +69,9 @@ Process Process::spawn(const std::vector<std::string>& argv, const SpawnOptions&
     if (pipe2(err, O_CLOEXEC) != 0) FAIL("pipe2: " << std::strerror(errno));
     UniqueFd err_read(err[0]);
     UniqueFd err_write(err[1]);
+    if (!options.read_stderr && fcntl(err_write.get(), F_SETPIPE_SZ, 4096) < 0) {
+        FAIL("F_SETPIPE_SZ: " << std::strerror(errno));
+    }
 
     SpawnSetup setup;
     // Its own process group, so kill(-pid) reaches everything it starts; and a clean signal
@@ -109,6 +112,11 @@ Process Process::spawn(const std::vector<std::string>& argv, const SpawnOptions&
     }
     fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
     fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
+    if (!options.read_stderr) {
+        Process process(pid, std::move(pidfd), std::move(out_read), UniqueFd(), name);
+        process.unread_err_ = std::move(err_read);
+        return process;
+    }
     return Process(pid, std::move(pidfd), std::move(out_read), std::move(err_read), name);
 }
 
@@ -124,6 +132,7 @@ Process::Process(Process&& other) noexcept
       pidfd_(std::move(other.pidfd_)),
       out_(std::move(other.out_)),
       err_(std::move(other.err_)),
+      unread_err_(std::move(other.unread_err_)),
       name_(std::move(other.name_)),
       out_buffer_(std::move(other.out_buffer_)),
       err_text_(std::move(other.err_text_)),

@@ -26,6 +26,9 @@ int decode_wait_status(int status);
 struct SpawnOptions {
     bool stdin_dev_null = true;  // otherwise stdin is inherited
     std::string cwd;             // empty: the test's own
+    // false: stderr is a one-page pipe the Process never reads (a stuck log collector);
+    // the test reads it through unread_stderr() when it chooses to.
+    bool read_stderr = true;
 };
 
 class Process {
@@ -51,6 +54,9 @@ public:
     // Everything the process wrote to stderr so far (what is ready now is read first).
     const std::string& stderr_text();
 
+    // The read end of stderr when SpawnOptions::read_stderr was false (else -1).
+    int unread_stderr() const { return unread_err_.get(); }
+
     // Kills the process group and the direct children with SIGKILL and reaps the process.
     void kill_all() noexcept;
 
@@ -67,6 +73,7 @@ private:
     UniqueFd pidfd_;
     UniqueFd out_;
     UniqueFd err_;
+    UniqueFd unread_err_;
     std::string name_;  // argv joined, for messages
     std::string out_buffer_;
     std::string err_text_;

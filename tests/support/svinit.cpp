@@ -90,20 +90,33 @@ Harness::Harness(std::string backend) : backend_(std::move(backend)) {
     }
 }
 
+std::vector<std::string> Harness::argv_prefix() const {
+    std::vector<std::string> argv;
+    if (open_file_limit_ != 0) {
+        const std::string limit = std::to_string(open_file_limit_);
+        argv = {"prlimit", "--nofile=" + limit + ":" + limit, "--"};
+    }
+    const std::vector<std::string> pid1 = pid1_argv();
+    argv.insert(argv.end(), pid1.begin(), pid1.end());
+    return argv;
+}
+
 Process Harness::start(const std::vector<std::string>& options,
                        const std::vector<std::string>& command) const {
-    std::vector<std::string> argv = pid1_argv();
+    std::vector<std::string> argv = argv_prefix();
     argv.push_back("--event-loop=" + backend_);
     argv.insert(argv.end(), options.begin(), options.end());
     argv.push_back("--");
     argv.insert(argv.end(), command.begin(), command.end());
-    return Process::spawn(argv, {.stdin_dev_null = true, .cwd = dir()});
+    return Process::spawn(argv,
+                          {.stdin_dev_null = true, .cwd = dir(), .read_stderr = read_stderr_});
 }
 
 Process Harness::start_raw(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = pid1_argv();
+    std::vector<std::string> argv = argv_prefix();
     argv.insert(argv.end(), args.begin(), args.end());
-    return Process::spawn(argv, {.stdin_dev_null = true, .cwd = dir()});
+    return Process::spawn(argv,
+                          {.stdin_dev_null = true, .cwd = dir(), .read_stderr = read_stderr_});
 }
 
 void expect_line(Process& process, std::string_view expected, Millis timeout) {

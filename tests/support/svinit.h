@@ -41,6 +41,11 @@ public:
     explicit Harness(std::string backend);
 
     const std::string& backend() const { return backend_; }
+
+    // svinit started from now on gets a stderr nobody reads (see SpawnOptions::read_stderr).
+    void keep_stderr_unread() { read_stderr_ = false; }
+    // svinit started from now on runs under this open file limit, soft and hard (prlimit).
+    void limit_open_files(unsigned limit) { open_file_limit_ = limit; }
     const std::string& dir() const { return dir_.path(); }
 
     // unshare ... svinit --event-loop=BACKEND OPTIONS... -- COMMAND..., in dir(), stdin
@@ -52,8 +57,12 @@ public:
     Process start_raw(const std::vector<std::string>& args) const;
 
 private:
+    std::vector<std::string> argv_prefix() const;
+
     std::string backend_;
     TempDir dir_;
+    bool read_stderr_ = true;
+    unsigned open_file_limit_ = 0;  // 0: the test's own
 };
 
 // REQUIREs that the next line on the process's stdout is `expected`; a failure shows what
