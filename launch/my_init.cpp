@@ -13,6 +13,7 @@
 #include "launch/logging.h"
 #include "launch/my_init_options.h"
 #include "launch/svinit_run.h"
+#include "pid1/my_init_log.h"
 
 namespace svinit::launch {
 namespace {
@@ -44,15 +45,15 @@ MyInitPaths paths_under(const fs::path& root, const std::string& init_directory)
 void import_env(const config::ContainerEnvPaths& paths, config::ImportMode mode) {
     auto imported = config::import_container_env(paths, mode);
     if (!imported) {
-        spdlog::warn("{}", imported.error().message());
+        pid1::my_init_log().warn("{}", imported.error().message());
         return;
     }
-    for (const auto& warning : *imported) spdlog::warn("{}", warning);
+    for (const auto& warning : *imported) pid1::my_init_log().warn("{}", warning);
 }
 
 void export_env(const config::ContainerEnvPaths& paths, bool write_dir) {
     if (auto exported = config::export_container_env(paths, write_dir); !exported) {
-        spdlog::warn("{}", exported.error().message());
+        pid1::my_init_log().warn("{}", exported.error().message());
     }
 }
 
@@ -67,10 +68,10 @@ std::vector<std::string> startup_scripts(const MyInitOptions& options, const MyI
     std::vector<std::string> scripts;
     if (options.enable_insecure_key) {
         if (config::is_executable_file(paths.insecure_key)) {
-            spdlog::info("Installing insecure SSH key for user root");
+            pid1::my_init_log().info("Installing insecure SSH key for user root");
             scripts.push_back(paths.insecure_key.string());
         } else {
-            spdlog::warn(
+            pid1::my_init_log().warn(
                 "--enable-insecure-key: {} does not exist (or is not executable); no "
                 "insecure key installed",
                 paths.insecure_key.string());

@@ -14,6 +14,7 @@
 #include "core/exit_codes.h"
 #include "core/signal_fd.h"
 #include "core/spawn.h"
+#include "launch/logging.h"
 
 namespace svinit::launch {
 namespace {
@@ -63,6 +64,9 @@ int run_init(RunPlan plan) {
     }
     spdlog::info("event loop: {}", choice->reason);
     core::EventLoop& loop = *choice->loop;
+    // From here on a stuck log reader costs log lines, never PID 1 (declared after the
+    // loop, so it is gone first; before everything else, so it is gone last).
+    LogAttachment log_attachment(loop);
 
     const auto& dirs = plan.service_dirs;
     plan.init.supervise = !dirs.empty();

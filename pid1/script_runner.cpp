@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include "pid1/my_init_log.h"
+
 namespace svinit::pid1 {
 
 void ScriptRunner::run(std::vector<std::string> paths, std::optional<core::Duration> limit,
@@ -20,7 +22,7 @@ void ScriptRunner::next() {
     if (aborting_) return finish(false);
     if (next_ >= paths_.size()) return finish(true);
     const std::string& path = paths_[next_++];
-    spdlog::info("Running {}...", path);
+    my_init_log().info("Running {}...", path);
     core::SpawnOptions options;
     options.path = path;
     options.argv = {path};
@@ -32,14 +34,14 @@ void ScriptRunner::next() {
     });
     if (!child) {
         // Reported like a script that could not exec: the sequence decides what follows.
-        spdlog::error("{}: {}", path, child.error().message());
+        my_init_log().error("{}: {}", path, child.error().message());
         return on_exit(path, core::ChildExit{0, core::ExitStatus::exited(126), std::nullopt});
     }
     current_ = std::move(*child);
     if (limit_) {
         auto timer = loop_.add_timer(*limit_, false, [this, path] {
             timer_.release();
-            spdlog::warn("{} still running after its time limit; stopping it", path);
+            my_init_log().warn("{} still running after its time limit; stopping it", path);
             stop_current(kKillGrace);
         });
         if (timer) timer_ = std::move(*timer);
@@ -48,7 +50,7 @@ void ScriptRunner::next() {
 
 void ScriptRunner::on_exit(const std::string& path, const core::ChildExit& exit) {
     timer_.reset();
-    if (exit.spawn_failure) spdlog::error("{}: {}", path, exit.spawn_failure->describe());
+    if (exit.spawn_failure) my_init_log().error("{}: {}", path, exit.spawn_failure->describe());
     bool go_on = !after_each_ || after_each_(path, exit);
     if (!go_on) return finish(false);
     next();
