@@ -2,48 +2,73 @@
 
 #include <dirent.h>
 #include <signal.h>
-#include "core/pidfd.h"
 #include <unistd.h>
 
 #include <charconv>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/pidfd.h"
 #include "core/unique_fd.h"
 
 namespace svinit::core {
 namespace {
 
-// The parent pid from /proc/PID/stat; the command name may hold spaces and ')', so
-// parse after the last ')'.
-pid_t read_parent(pid_t pid) {
+struct StatLine {
+    char state = '?';
+    pid_t ppid = -1;
+    unsigned long flags = 0;
+};
+
+constexpr unsigned long kKernelThread = 0x00200000;  // PF_KTHREAD
+
+// The state, parent pid and flags from /proc/PID/stat; the command name may hold spaces
+// and ')', so parse after the last ')'.
+std::optional<StatLine> read_stat(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string line;
-    if (!std::getline(in, line)) return -1;
+    if (!std::getline(in, line)) return std::nullopt;
     auto close = line.rfind(')');
-    if (close == std::string::npos || close + 4 >= line.size()) return -1;
-    // ") S PPID ..."
-    auto rest = std::string_view(line).substr(close + 4);
-    pid_t ppid = -1;
-    std::from_chars(rest.data(), rest.data() + rest.size(), ppid);
-    return ppid;
+    if (close == std::string::npos || close + 4 >= line.size()) return std::nullopt;
+    // ") S PPID PGRP SESSION TTY_NR TPGID FLAGS ..."
+    std::istringstream fields(line.substr(close + 2));
+    StatLine stat;
+    long ignored = 0;
+    fields >> stat.state >> stat.ppid >> ignored >> ignored >> ignored >> ignored >> stat.flags;
+    if (!fields) return std::nullopt;
+    return stat;
 }
 
-std::unordered_multimap<pid_t, pid_t> children_by_parent() {
-    std::unordered_multimap<pid_t, pid_t> out;
+pid_t read_parent(pid_t pid) {
+    auto stat = read_stat(pid);
+    return stat ? stat->ppid : -1;
+}
+
+// Calls f(pid) for every process /proc lists (thread-group leaders only).
+template <class F>
+void for_each_pid(F&& f) {
     std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir("/proc"), ::closedir);
-    if (!dir) return out;
+    if (!dir) return;
     while (dirent* entry = ::readdir(dir.get())) {
         pid_t pid = 0;
         auto name = std::string_view(entry->d_name);
         auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
         if (ec != std::errc() || end != name.data() + name.size()) continue;
+        f(pid);
+    }
+}
+
+std::unordered_multimap<pid_t, pid_t> children_by_parent() {
+    std::unordered_multimap<pid_t, pid_t> out;
+    for_each_pid([&out](pid_t pid) {
         pid_t ppid = read_parent(pid);
         if (ppid > 0) out.emplace(ppid, pid);
-    }
+    });
     return out;
 }
 
@@ -62,6 +87,21 @@ std::vector<pid_t> find_descendants(pid_t root) {
             todo.push_back(it->second);
         }
     }
+    return out;
+}
+
+std::vector<pid_t> live_processes(std::size_t limit) {
+    std::vector<pid_t> out;
+    const pid_t self = ::getpid();
+    for_each_pid([&](pid_t pid) {
+        if (pid == self || out.size() >= limit) return;
+        auto stat = read_stat(pid);
+        // A zombie has exited already (only its parent's wait is missing); a kernel thread
+        // (svinit as a machine's PID 1) never exits.
+        if (!stat || stat->state == 'Z' || stat->state == 'X') return;
+        if ((stat->flags & kKernelThread) != 0) return;
+        out.push_back(pid);
+    });
     return out;
 }
 

@@ -1,8 +1,14 @@
 // PID 1's chores: every orphan is reaped, and when the command exits the rest get SIGTERM,
 // then SIGKILL once --kill-grace has passed, and not a moment before.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
+#include "support/procfs.h"
+#include "support/services.h"
 #include "support/svinit.h"
 
 using namespace svinit::test;
@@ -11,6 +17,23 @@ using namespace std::chrono_literals;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A FIFO a script waits on (`read _ < FIFO`) until the test opens it. The test keeps it
+// open for reading and writing, so neither side ever blocks in open().
+class Gate {
+public:
+    explicit Gate(std::string path) : path_(std::move(path)) {
+        REQUIRE(::mkfifo(path_.c_str(), 0600) == 0);
+        fd_.reset(::open(path_.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+        REQUIRE(fd_.valid());
+    }
+    const std::string& path() const { return path_; }
+    void open_gate() { REQUIRE(::write(fd_.get(), "go\n", 3) == 3); }
+
+private:
+    std::string path_;
+    UniqueFd fd_;
+};
 
 long long ms_since(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
@@ -76,4 +99,42 @@ TEST_CASE("the sweep ends as soon as the last process is gone", "[sweep]") {
     expect_line(svinit, "leftover 15");  // the sweep's SIGTERM
     const int status = svinit.wait(10s);
     CHECK(status == 0);
+}
+
+TEST_CASE("the sweep waits for processes that entered the namespace from outside", "[sweep]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    EventFifo events(harness.dir() + "/events");
+    Gate go(harness.dir() + "/go");
+    Gate release(harness.dir() + "/release");
+
+    Process svinit = harness.start({"--kill-grace", "30"},
+                                   {"sh", "-c", "echo ready; read _ < '" + go.path() + "'"});
+    expect_line(svinit, "ready");
+    const std::optional<pid_t> host_pid = svinit_host_pid(svinit);
+    REQUIRE(host_pid.has_value());
+
+    // A guest entered from the host side, as docker exec does: its parent, nsenter, is
+    // outside the namespace, so it is never svinit's child. On TERM it takes its time. Its
+    // sleep starts before the trap is set (it keeps TERM's default) and before "entered",
+    // so the sweep's TERM reaches it too.
+    const std::string report = " > \"" + events.path() + "\"";
+    const std::string guest = "sleep 100000 & trap 'echo got-term" + report + "; read _ < \"" +
+                              release.path() + "\"; echo leaving" + report +
+                              "; exit 0' TERM; echo entered" + report + "; wait";
+    Process nsenter =
+        Process::spawn({"nsenter", "-t", std::to_string(*host_pid), "-p", "--", "sh", "-c", guest});
+    REQUIRE(events.read_line(10s).value_or("<none>") == "entered");
+
+    go.open_gate();  // the main command exits 0: the final sweep begins
+    REQUIRE(events.read_line(10s).value_or("<none>") == "got-term");
+    // svinit waits: the guest is still there.
+    const std::optional<char> state = process_state(*host_pid);
+    CHECK((state.has_value() && *state != 'Z'));
+
+    release.open_gate();
+    CHECK(events.read_line(10s).value_or("<none>") == "leaving");
+    CHECK(nsenter.wait(10s) == 0);  // it left by itself: no SIGKILL from PID 1's exit
+    CHECK(svinit.wait(10s) == 0);
 }
