@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <deque>
+#include <expected>
 #include <functional>
 #include <optional>
 #include <string>
@@ -19,6 +21,7 @@
 #include "core/exit_codes.h"
 #include "core/signal_fd.h"
 #include "pid1/final_sweep.h"
+#include "pid1/init_fsm.h"
 #include "pid1/script_runner.h"
 #include "services/supervisor.h"
 
@@ -58,16 +61,20 @@ struct StartFailure {
     int exit_code;
 };
 
+// Carries out the init state machine (init_fsm.h): loop callbacks become events, and
+// each action becomes a spawn, a signal, a timer or a script run. The decisions are all
+// in step(); this class holds the handles.
 class Init {
 public:
     Init(core::EventLoop& loop, core::SignalFd& signals, InitConfig config, ServiceLoader loader);
 
-    // Starts the services and the main command, and begins watching signals. When the
-    // main command cannot start, nothing is left running.
+    // Begins watching signals and starts the life: startup scripts, the main command, the
+    // services. A main command that cannot start is reported and ends the run (through the
+    // loop, with its exit code); only svinit's own machinery failing is an error here.
     std::expected<void, StartFailure> start();
 
     // Reads the declarations again and applies them (inotify, SIGHUP, svctl reload).
-    void reload();
+    void reload() { post(Reload{}); }
 
     // The supervisor, for the control server; null without --service-dir.
     services::Supervisor* supervisor() noexcept { return supervisor_ ? &*supervisor_ : nullptr; }
@@ -75,55 +82,46 @@ public:
 
     // The exit code once the loop has stopped: the command's status (128+N for signal
     // N), or 0 for services alone.
-    int exit_code() const noexcept { return exit_code_; }
+    int exit_code() const noexcept { return state_.exit_code; }
+    Phase phase() const noexcept { return state_.phase; }
 
 private:
-    enum class Phase {
-        Booting,
-        Running,
-        StoppingMain,
-        PreShutdown,
-        StoppingServices,
-        PostShutdown,
-        Final
-    };
+    void post(InitEvent event);
+    void drain();
+    void execute(const InitAction& action);
 
-    std::expected<void, StartFailure> start_running();
-    std::expected<void, StartFailure> start_main_command();
+    void run_startup_scripts();
     bool after_startup_script(const std::string& path, const core::ChildExit& exit);
-    void on_boot_done(bool completed);
-    bool is_shutdown_signal(int sig) const;
+    void start_main_command();
+    std::expected<void, StartFailure> spawn_main_command();
+    void apply_services(bool first);
     void on_signals();
-    void on_signal(int sig);
     void forward(int sig);
     void on_main_exit(const core::ChildExit& exit);
-    void begin_shutdown(std::optional<int> signal_for_main);
     void arm_main_kill_timer();
-    void run_pre_shutdown();
+    void kill_main();
+    void run_shutdown_scripts(ScriptSet which);
     void stop_services();
-    void run_post_shutdown();
-    void run_shutdown_scripts(const Lifecycle::ScriptList& list, core::Callback next);
-    void maybe_finish();
+    void start_sweep();
+    bool my_init() const noexcept { return policy_.flavor == Flavor::MyInit; }
 
     core::EventLoop& loop_;
     core::SignalFd& signals_;
     InitConfig config_;
     ServiceLoader loader_;
+    InitPolicy policy_;
     core::ChildReaper reaper_;
     FinalSweep sweep_;
     ScriptRunner scripts_;
     std::optional<services::Supervisor> supervisor_;
     core::WatchHandle signals_watch_;
     core::TrackedChild main_;
-    Phase phase_ = Phase::Running;
-    bool booted_ = false;            // startup scripts done: shutdown scripts may run
-    bool handles_shutdown_ = false;  // TERM/INT stop everything (else passed on, like tini)
-    bool shutting_down_ = false;
-    bool by_signal_ = false;
-    bool services_stopped_ = false;
-    bool finishing_ = false;
     core::TimerHandle main_kill_timer_;
-    int exit_code_ = 0;
+    InitState state_;
+    // Events raised while actions run (a script list that is empty, a spawn that fails at
+    // once) wait here, so step() is never re-entered.
+    std::deque<InitEvent> queue_;
+    bool draining_ = false;
 };
 
 }  // namespace svinit::pid1

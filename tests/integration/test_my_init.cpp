@@ -462,6 +462,7 @@ TEST_CASE("my_init: SIGTERM during start-up stops the running script and starts 
     INFO(log);
     CHECK(log.find("*** Init system aborted.") != std::string::npos);
     CHECK(log.find("failed with status") == std::string::npos);
+    CHECK(log.find("Stopping services") == std::string::npos);  // none was started
 }
 
 TEST_CASE("my_init: a main command that does not exist exits 127 after start-up",
@@ -478,4 +479,34 @@ TEST_CASE("my_init: a main command that does not exist exits 127 after start-up"
     CHECK(root.svinit().wait(15s) == 127);
     CHECK_FALSE(root.events().read_line(0ms).has_value());  // no service was started
     CHECK(root.svinit().stderr_text().find("svinit-test-no-such-command") != std::string::npos);
+}
+
+TEST_CASE("my_init: only my_init's lines at the default level, and --quiet hides restarts",
+          "[my_init][log]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    MyInitRoot root(harness);
+    root.service("crash", root.report("crash") + "\nexit 1");
+
+    const bool quiet = GENERATE(false, true);
+    INFO("--quiet: " << quiet);
+    root.start(quiet ? std::vector<std::string>{"--quiet"} : std::vector<std::string>{});
+    for (int i = 0; i < 3; ++i) CHECK(root.next_event() == "crash");
+    root.signal(SIGTERM);
+    CHECK(root.svinit().wait(15s) == 2);
+
+    const std::string& log = root.svinit().stderr_text();
+    INFO(log);
+    // Every line is my_init's style; svinit's own progress lines are not there.
+    std::istringstream lines(log);
+    for (std::string line; std::getline(lines, line);) CHECK(line.starts_with("*** "));
+    CHECK(log.find("event loop") == std::string::npos);
+    CHECK(log.find("control:") == std::string::npos);
+    // my_init's lines at its level: progress without --quiet, warnings always.
+    CHECK((log.find("*** Starting services...") != std::string::npos) == !quiet);
+    CHECK((log.find("*** Killing all processes...") != std::string::npos) == !quiet);
+    CHECK(log.find("*** Init system aborted.") != std::string::npos);
+    // A crash-looping service is svinit's news, not my_init's: a warning, hidden by --quiet.
+    CHECK((log.find("crash: exited with status 1") != std::string::npos) == !quiet);
 }
