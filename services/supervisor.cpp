@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include "core/fd_budget.h"
 
 namespace svinit::services {
