@@ -63,11 +63,9 @@ core::Result<void> apply_settings(const config::LoadedConfig& loaded, SvinitOpti
     }
     if (settings.log_level && !options.given.contains("--log-level") &&
         !options.given.contains("--quiet") && !options.given.contains("-q")) {
-        const auto level = spdlog::level::from_str(*settings.log_level);
-        if (level == spdlog::level::off && *settings.log_level != "off") {
-            return core::error(0, "log-level: unknown level " + *settings.log_level);
-        }
-        options.log_level = level;
+        const auto level = parse_log_level(*settings.log_level);
+        if (!level) return core::error(0, "log-level: unknown level " + *settings.log_level);
+        options.log_level = *level;
     }
     const config::ServiceDefaults& defaults = settings.defaults;
     options.stop_timeout = defaults.stop.timeout;

@@ -5,24 +5,27 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <utility>
 
 #include "core/cli_flag.h"
 
 namespace svinit::launch {
 namespace {
 
-core::Result<spdlog::level::level_enum> parse_level(std::string_view text) {
-    for (auto level : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
-                       spdlog::level::warn, spdlog::level::err, spdlog::level::off}) {
-        if (text == spdlog::level::to_string_view(level)) return level;
-    }
-    if (text == "error") return spdlog::level::err;
-    return core::error(0, fmt::format("--log-level: unknown level '{}' (trace, debug, info, warn, "
-                                      "error, off)",
-                                      text));
-}
-
 }  // namespace
+
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text) {
+    // Spelled here rather than through spdlog's names: Debian's spdlog calls warn
+    // "warning", and "error" is ours either way.
+    static constexpr std::pair<std::string_view, spdlog::level::level_enum> kLevels[] = {
+        {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
+        {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
+        {"error", spdlog::level::err},   {"off", spdlog::level::off}};
+    for (const auto& [name, level] : kLevels) {
+        if (text == name) return level;
+    }
+    return std::nullopt;
+}
 
 core::Result<core::Duration> parse_seconds(std::string_view text) {
     double seconds = -1;
@@ -90,8 +93,12 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
         } else if (flag.name == "--log-level") {
             auto value = value_of(flag);
             if (!value) return std::unexpected(value.error());
-            auto level = parse_level(*value);
-            if (!level) return std::unexpected(level.error());
+            auto level = parse_log_level(*value);
+            if (!level) {
+                return core::error(0, fmt::format("--log-level: unknown level '{}' (trace, "
+                                                  "debug, info, warn, error, off)",
+                                                  *value));
+            }
             options.log_level = *level;
         } else if (flag.name == "--signal-group" || flag.name == "-g") {
             if (auto ok = takes_no_value(); !ok) return std::unexpected(ok.error());

@@ -49,6 +49,9 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
 
 inline constexpr std::string_view kDefaultServiceDir = "/etc/service";
 
+// "trace", "debug", "info", "warn", "error" or "off"; nullopt for anything else.
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text);
+
 // Parses a non-negative number of seconds ("5", "0.25") up to a day.
 core::Result<core::Duration> parse_seconds(std::string_view text);
 

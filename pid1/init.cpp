@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "core/exit_codes.h"
+#include "core/overloaded.h"
 #include "pid1/my_init_log.h"
 
 namespace svinit::pid1 {
@@ -24,11 +25,6 @@ InitPolicy policy_of(const InitConfig& config) {
     policy.shutdown_signals = config.lifecycle.shutdown_signals;
     return policy;
 }
-
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
 
 }  // namespace
 
@@ -85,7 +81,7 @@ void Init::drain() {
 }
 
 void Init::execute(const InitAction& action) {
-    std::visit(Overloaded{
+    std::visit(core::Overloaded{
                    [this](const RunStartupScripts&) { run_startup_scripts(); },
                    // A shutdown signal stops the running script; BootDone follows.
                    [this](const AbortStartupScripts&) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/exit_codes.h"
+#include "core/overloaded.h"
 
 namespace svinit::pid1 {
 namespace {
@@ -345,11 +346,6 @@ void on_sweep_done(InitState& s, Actions& actions) {
     }
 }
 
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-
 }  // namespace
 
 InitTransition step(const InitState& state, const InitEvent& event, const InitPolicy& policy) {
@@ -357,7 +353,7 @@ InitTransition step(const InitState& state, const InitEvent& event, const InitPo
     InitState& s = t.next;
     Actions& actions = t.actions;
     std::visit(
-        Overloaded{
+        core::Overloaded{
             [&](const Start&) { on_start(s, actions, policy); },
             [&](const BootDone& e) { on_boot_done(s, actions, policy, e.completed); },
             [&](const MainStarted&) { on_main_started(s, actions, policy); },
@@ -397,7 +393,7 @@ std::string_view to_string(Phase phase) noexcept {
 
 std::string_view event_name(const InitEvent& event) noexcept {
     return std::visit(
-        Overloaded{
+        core::Overloaded{
             [](const Start&) { return std::string_view("start"); },
             [](const BootDone&) { return std::string_view("boot done"); },
             [](const MainStarted&) { return std::string_view("main started"); },

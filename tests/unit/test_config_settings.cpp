@@ -42,7 +42,7 @@ TEST_CASE("the file's settings apply where no flag was given", "[config][launch]
     f.write("svinit.toml", R"(service-dirs = ["/srv/a"]
 control-socket = "/run/file.sock"
 control-group = "0"
-log-level = "debug"
+log-level = "warn"
 [defaults]
 finish-timeout = "2s"
 [defaults.stop]
@@ -63,16 +63,17 @@ timeout = "20s"
     CHECK(from_file.service_dirs == std::vector<std::string>{"/srv/a"});
     CHECK(from_file.control_socket == "/run/file.sock");
     CHECK(from_file.control_group == "0");
-    CHECK(from_file.log_level == spdlog::level::debug);
+    CHECK(from_file.log_level == spdlog::level::warn);
     CHECK(from_file.stop_timeout == 20s);
     CHECK(from_file.finish_timeout == 2s);
 
     const auto flags = run({"--config", config, "--service-dir", "/b", "--control-socket",
-                            "/f.sock", "--control-group", "1", "-q", "--stop-timeout", "4", "app"});
+                            "/f.sock", "--control-group", "1", "--log-level", "error",
+                            "--stop-timeout", "4", "app"});
     CHECK(flags.service_dirs == std::vector<std::string>{"/b"});
     CHECK(flags.control_socket == "/f.sock");
     CHECK(flags.control_group == "1");
-    CHECK(flags.log_level == spdlog::level::warn);
+    CHECK(flags.log_level == spdlog::level::err);
     CHECK(flags.stop_timeout == 4s);
     CHECK(flags.finish_timeout == 2s);
 }

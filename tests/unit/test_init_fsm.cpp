@@ -6,20 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "core/overloaded.h"
 #include "pid1/init_fsm.h"
 
 using namespace svinit::pid1;
 
 namespace {
 
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-
 std::string describe(const InitAction& action) {
     return std::visit(
-        Overloaded{
+        svinit::core::Overloaded{
             [](const RunStartupScripts&) { return std::string("run startup scripts"); },
             [](const AbortStartupScripts&) { return std::string("abort startup scripts"); },
             [](const StartMain&) { return std::string("start main"); },

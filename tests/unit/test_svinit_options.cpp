@@ -43,6 +43,22 @@ TEST_CASE("flags take values inline or as the next argument", "[options]") {
     CHECK(b->log_level == spdlog::level::warn);
 }
 
+TEST_CASE("every level name the help lists is taken", "[options]") {
+    const std::pair<const char*, spdlog::level::level_enum> levels[] = {
+        {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
+        {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
+        {"error", spdlog::level::err},   {"off", spdlog::level::off}};
+    for (const auto& [name, level] : levels) {
+        CAPTURE(name);
+        auto options = parse({"--log-level", name, "x"});
+        REQUIRE(options);
+        CHECK(options->log_level == level);
+    }
+    auto bad = parse({"--log-level", "warning", "x"});
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message().starts_with("--log-level: unknown level 'warning'"));
+}
+
 TEST_CASE("usage errors name the flag", "[options]") {
     auto unknown = parse({"--frobnicate", "--", "x"});
     REQUIRE_FALSE(unknown);
