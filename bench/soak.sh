@@ -15,7 +15,7 @@
 #   MINUTES=30 OUT=/tmp/soak bash bench/soak.sh
 #
 # Environment: SVINIT [build/bin/svinit], SVCTL [build/bin/svctl], SERVICES [1000],
-# CRASHY [100], MINUTES [10], SAMPLE [10], BACKEND [io_uring], OUT [bench-soak]. Needs root
+# CRASHY [100], MINUTES [10], SAMPLE [10], BACKEND [io_uring], BACKOFF_MAX [1], OUT [bench-soak]. Needs root
 # (unshare --pid).
 set -euo pipefail
 
@@ -27,6 +27,8 @@ crashy=${CRASHY:-100}
 minutes=${MINUTES:-10}
 sample=${SAMPLE:-10}
 backend=${BACKEND:-io_uring}
+# A short backoff cap keeps the crash loops restarting about once a second, not every 30 s.
+backoff_max=${BACKOFF_MAX:-1}
 out=${OUT:-bench-soak}
 
 say() { printf 'soak: %s\n' "$*" >&2; }
@@ -63,7 +65,7 @@ sock=$tmp/control.sock
 
 say "starting svinit ($backend) with $services services, $crashy crash-looping, for $minutes min"
 unshare --pid --fork --mount-proc "$svinit" --event-loop "$backend" --service-dir "$svc" \
-    --control-socket "$sock" --log-level warn 2>"$tmp/svinit.log" &
+    --control-socket "$sock" --log-level warn --backoff-max "$backoff_max" 2>"$tmp/svinit.log" &
 unshare_pid=$!
 for _ in $(seq 1 200); do [[ -S $sock ]] && break; sleep 0.1; done
 host_pid=$(pgrep -P "$unshare_pid" -x svinit || true)
@@ -75,11 +77,13 @@ host_pid=$(pgrep -P "$unshare_pid" -x svinit || true)
     while :; do
         d=$svc/churn$((n % 2))
         rm -rf "$d"
-        mkdir -p "$d.new/log"
-        printf '#!/bin/sh\nwhile :; do echo tick; sleep 0.2; done\n' >"$d.new/run"
-        printf '#!/bin/sh\nexec cat >/dev/null\n' >"$d.new/log/run"
-        chmod +x "$d.new/run" "$d.new/log/run"
-        mv "$d.new" "$d"
+        # Built under a dot name, which svinit (like runsvdir) ignores, then renamed in.
+        tmpd=$svc/.churn$((n % 2)).new
+        mkdir -p "$tmpd/log"
+        printf '#!/bin/sh\nwhile :; do echo tick; sleep 0.2; done\n' >"$tmpd/run"
+        printf '#!/bin/sh\nexec cat >/dev/null\n' >"$tmpd/log/run"
+        chmod +x "$tmpd/run" "$tmpd/log/run"
+        mv "$tmpd" "$d"
         n=$((n + 1))
         sleep 1
     done
