@@ -11,6 +11,7 @@
 #include <array>
 #include <climits>
 #include <cstring>
+#include <thread>
 
 namespace svinit::svctl {
 namespace {
@@ -48,6 +49,24 @@ core::Result<control::Response> ControlClient::exchange(const control::Request& 
                                                         std::optional<milliseconds> timeout) {
     Deadline deadline;
     if (timeout) deadline = steady_clock::now() + *timeout;
+    milliseconds pause = kBusyFirstPause;
+    for (int retry = 0;; ++retry) {
+        auto result = exchange_once(request, deadline, timeout);
+        // svinit answers busy as a client connects, before it reads a request, so asking
+        // again cannot do anything twice. A few short tries ride out a burst of clients.
+        if (!result || result->error != control::ErrorCode::Busy || retry == kBusyRetries) {
+            return result;
+        }
+        fd_.reset();
+        buffer_.clear();
+        if (deadline && steady_clock::now() + pause >= *deadline) return result;
+        std::this_thread::sleep_for(pause);
+        pause *= 2;
+    }
+}
+
+core::Result<control::Response> ControlClient::exchange_once(
+    const control::Request& request, Deadline deadline, std::optional<milliseconds> timeout) {
     auto result = [&]() -> core::Result<control::Response> {
         if (!fd_) {
             if (auto ok = connect(deadline); !ok) return std::unexpected(ok.error());

@@ -19,6 +19,11 @@ inline constexpr std::chrono::milliseconds kDefaultTimeout = std::chrono::second
 // A wait's answer may come this much later than its own timeout.
 inline constexpr std::chrono::milliseconds kWaitSlack = std::chrono::seconds(5);
 
+// When svinit answers busy the exchange is tried again after 50, 100 and 200 ms (within
+// the timeout), then busy is the answer.
+inline constexpr int kBusyRetries = 3;
+inline constexpr std::chrono::milliseconds kBusyFirstPause{50};
+
 // One connection, opened by the first exchange and reused for the next ones. Errors name
 // the socket; their code is the errno (EACCES/EPERM: permission denied), or 0 when svinit
 // answered nothing usable in time.
@@ -35,6 +40,9 @@ public:
 private:
     using Deadline = std::optional<std::chrono::steady_clock::time_point>;
 
+    core::Result<control::Response> exchange_once(const control::Request& request,
+                                                  Deadline deadline,
+                                                  std::optional<std::chrono::milliseconds> timeout);
     core::Result<void> connect(Deadline deadline);
     core::Result<void> send_all(std::string_view data, Deadline deadline);
     core::Result<std::string> receive_line(Deadline deadline,

@@ -24,11 +24,11 @@ using svinit::svctl::ControlClient;
 
 namespace {
 
-// A listening socket in a fresh temp dir, and one thread that serves one connection with
-// `serve(fd)`.
+// A listening socket in a fresh temp dir, and one thread that serves `connections`
+// connections, one after the other, with `serve(fd)`.
 class TestServer {
 public:
-    explicit TestServer(std::function<void(int fd)> serve) {
+    explicit TestServer(std::function<void(int fd)> serve, int connections = 1) {
         char dir[] = "/tmp/svctl-test-XXXXXX";
         REQUIRE(::mkdtemp(dir) != nullptr);
         dir_ = dir;
@@ -41,9 +41,11 @@ public:
         REQUIRE(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) ==
                 0);
         REQUIRE(::listen(listener_.get(), 4) == 0);
-        thread_ = std::thread([this, serve = std::move(serve)] {
-            UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-            if (connection) serve(connection.get());
+        thread_ = std::thread([this, connections, serve = std::move(serve)] {
+            for (int i = 0; i < connections; ++i) {
+                UniqueFd connection(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+                if (connection) serve(connection.get());
+            }
         });
     }
     ~TestServer() {
@@ -126,6 +128,50 @@ TEST_CASE("client: one line out, one line back, on one connection", "[svctl]") {
     server.reset();  // joins the thread: `seen` is ours now
     REQUIRE(seen.size() == 2);
     CHECK(seen[0] == status_of("web"));
+}
+
+TEST_CASE("client: busy is asked again a few times, then it is the answer", "[svctl]") {
+    Response busy_response;
+    busy_response.error = svinit::control::ErrorCode::Busy;
+    busy_response.message = "all 64 connections are in use";
+    const std::string busy = svinit::control::encode_response(busy_response) + "\n";
+    const std::string ok = svinit::control::encode_response(Response{}) + "\n";
+    Request request;
+    request.kind = RequestKind::Status;
+    SECTION("busy twice, then served: the caller sees only the answer") {
+        int served = 0;
+        TestServer server(
+            [&](int fd) {
+                // Busy is sent as the client connects, whatever it sends.
+                if (++served <= 2) {
+                    write_all(fd, busy);
+                    return;
+                }
+                (void)read_line(fd);
+                write_all(fd, ok);
+            },
+            3);
+        ControlClient client(server.path());
+        auto response = client.exchange(request, 5s);
+        REQUIRE(response);
+        CHECK(response->ok());
+        CHECK(served == 3);
+    }
+    SECTION("busy every time: busy after the last retry") {
+        int served = 0;
+        TestServer server(
+            [&](int fd) {
+                ++served;
+                write_all(fd, busy);
+            },
+            1 + svinit::svctl::kBusyRetries);
+        ControlClient client(server.path());
+        auto response = client.exchange(request, 5s);
+        REQUIRE(response);
+        CHECK(response->error == svinit::control::ErrorCode::Busy);
+        CHECK(response->message == "all 64 connections are in use");
+        CHECK(served == 1 + svinit::svctl::kBusyRetries);
+    }
 }
 
 TEST_CASE("client: no socket means cannot reach, naming the socket", "[svctl]") {
