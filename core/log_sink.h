@@ -8,20 +8,9 @@
 // the queue is full, new lines are dropped and counted, and once the consumer has caught
 // up one line says how many: "svinit: 1234 log lines dropped".
 //
-// Only svinit's own lines go through here: its children write to the same stderr directly.
-// That is why the fd's file description is never made non-blocking (they share it: a
-// program that inherits a non-blocking stderr gets EAGAIN it does not expect). Instead,
-// by what the fd is:
-//   socket    send(MSG_DONTWAIT | MSG_NOSIGNAL): non-blocking per call;
-//   pipe, tty, other character device
-//             reopened through /proc/self/fd/N with O_NONBLOCK: a description of our
-//             own on the same pipe or device, which children never see;
-//   regular file (or anything else)
-//             written as it is: the kernel never waits for a reader there.
-// Should the reopen fail (no /proc, or a FIFO with no reader yet), a write waits for poll()
-// to say the fd is writable and writes at most PIPE_BUF bytes, which a pipe with room for
-// one more page takes whole; a child writing between the poll and the write could still
-// fill it, which only the reopen rules out.
+// Only svinit's own lines go through here: its children write to the same stderr directly,
+// so the fd is written through a NonBlockingWriter (core/nonblocking_writer.h), which never
+// makes the shared file description non-blocking.
 
 #include <spdlog/sinks/sink.h>
 
@@ -31,7 +20,7 @@
 #include <string>
 
 #include "core/event_loop.h"
-#include "core/unique_fd.h"
+#include "core/nonblocking_writer.h"
 
 namespace svinit::core {
 
@@ -66,18 +55,13 @@ public:
     void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override;
 
 private:
-    enum class Mode { Socket, Reopened, PollFirst, Plain };
-
-    void open_output(int fd);
     void enqueue(std::string line);
     void pump();
-    long write_some(const char* data, std::size_t size);
     void drop_all();
     void update_watch();
 
     std::unique_ptr<spdlog::formatter> formatter_;
-    UniqueFd fd_;
-    Mode mode_ = Mode::Plain;
+    NonBlockingWriter out_;
     std::size_t limit_;
     std::deque<std::string> lines_;
     std::size_t head_written_ = 0;  // of lines_.front(), already out
