@@ -1,0 +1,161 @@
+#include "services/log_format.h"
+
+#include <fmt/format.h>
+#include <time.h>
+
+#include <cstdint>
+#include <cstdio>
+
+namespace svinit::services {
+namespace {
+
+// Length of the valid UTF-8 sequence at the front of `s`, or 0 when it is not one
+// (overlong forms, surrogates and code points past U+10FFFF are not valid).
+std::size_t utf8_sequence(std::string_view s) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char b0 = byte(0);
+    std::size_t len = 0;
+    std::uint32_t min = 0;
+    std::uint32_t cp = 0;
+    if (b0 < 0x80) return 1;
+    if ((b0 & 0xE0) == 0xC0) {
+        len = 2, min = 0x80, cp = b0 & 0x1Fu;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        len = 3, min = 0x800, cp = b0 & 0x0Fu;
+    } else if ((b0 & 0xF8) == 0xF0) {
+        len = 4, min = 0x10000, cp = b0 & 0x07u;
+    } else {
+        return 0;
+    }
+    if (s.size() < len) return 0;
+    for (std::size_t i = 1; i < len; ++i) {
+        if ((byte(i) & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (byte(i) & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+}  // namespace
+
+std::string_view to_string(LogStream stream) noexcept {
+    switch (stream) {
+        case LogStream::Stdout:
+            return "stdout";
+        case LogStream::Stderr:
+            return "stderr";
+    }
+    return "stdout";
+}
+
+void append_json_string(std::string& out, std::string_view bytes) {
+    out.push_back('"');
+    while (!bytes.empty()) {
+        const char c = bytes.front();
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80) {
+            const std::size_t len = utf8_sequence(bytes);
+            if (len == 0) {
+                out.append("\xEF\xBF\xBD");  // U+FFFD for the one byte
+                bytes.remove_prefix(1);
+            } else {
+                out.append(bytes.substr(0, len));
+                bytes.remove_prefix(len);
+            }
+            continue;
+        }
+        switch (c) {
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            default:
+                if (u < 0x20 || u == 0x7F) {
+                    out.append(fmt::format("\\u{:04x}", u));
+                } else {
+                    out.push_back(c);
+                }
+        }
+        bytes.remove_prefix(1);
+    }
+    out.push_back('"');
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point time) {
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+    const time_t seconds = static_cast<time_t>(micros / 1'000'000);
+    const long fraction = static_cast<long>(micros % 1'000'000);
+    struct tm tm {};
+    ::gmtime_r(&seconds, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
+    if (text.size() < 20 || text.back() != 'Z' || text.size() > 64) return std::nullopt;
+    const std::string s(text);
+    struct tm tm {};
+    int consumed = 0;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+        consumed != 19) {
+        return std::nullopt;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    long nanos = 0;
+    std::size_t i = 19;
+    if (s[i] == '.') {
+        int digits = 0;
+        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 9; ++i, ++digits) {
+            nanos = nanos * 10 + (s[i] - '0');
+        }
+        for (; digits < 9; ++digits) nanos *= 10;
+    }
+    if (i != s.size() - 1) return std::nullopt;
+    const time_t seconds = ::timegm(&tm);
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos)));
+}
+
+std::string format_prefixed(std::string_view service, const LogLine& line) {
+    std::string out;
+    out.reserve(service.size() + line.text.size() + 4);
+    out.append(service);
+    out.append(line.continued ? " + " : " | ");
+    out.append(line.text);
+    out.push_back('\n');
+    return out;
+}
+
+std::string format_json(std::string_view service, const LogLine& line) {
+    std::string out;
+    out.reserve(line.text.size() + service.size() + 80);
+    out.append("{\"ts\":\"");
+    out.append(rfc3339(line.time));
+    out.append("\",\"service\":");
+    append_json_string(out, service);
+    out.append(",\"stream\":\"");
+    out.append(to_string(line.stream));
+    out.append("\",\"msg\":");
+    append_json_string(out, line.text);
+    if (line.cut) out.append(",\"cut\":true");
+    if (line.continued) out.append(",\"continued\":true");
+    out.append("}\n");
+    return out;
+}
+
+}  // namespace svinit::services

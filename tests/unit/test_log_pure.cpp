@@ -1,0 +1,159 @@
+// The pure parts of service output capture: lines with a length bound, JSON for any
+// bytes, the per-service ring, and rotation's file names and sizes.
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "services/log_file.h"
+#include "services/log_format.h"
+#include "services/log_line.h"
+#include "services/log_ring.h"
+#include "temp_tree.h"
+
+using namespace svinit::services;
+
+namespace {
+
+struct Piece {
+    std::string text;
+    bool cut;
+    bool continued;
+    bool operator==(const Piece&) const = default;
+};
+
+std::vector<Piece> split(std::size_t max, std::vector<std::string> chunks, bool eof = true) {
+    LineSplitter splitter(max);
+    std::vector<Piece> out;
+    auto emit = [&](std::string_view text, bool cut, bool continued) {
+        out.push_back({std::string(text), cut, continued});
+    };
+    for (const auto& chunk : chunks) splitter.feed(chunk, emit);
+    if (eof) splitter.finish(emit);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("lines are split at newlines across reads", "[log][lines]") {
+    CHECK(split(100, {"a\nbc", "d\n", "\n"}) ==
+          std::vector<Piece>{{"a", false, false}, {"bcd", false, false}, {"", false, false}});
+}
+
+TEST_CASE("a partial last line is flushed at end of file, and only then", "[log][lines]") {
+    CHECK(split(100, {"one\ntw", "o"}, false) == std::vector<Piece>{{"one", false, false}});
+    CHECK(split(100, {"one\ntw", "o"}) ==
+          std::vector<Piece>{{"one", false, false}, {"two", false, false}});
+}
+
+TEST_CASE("a line over the bound is cut, and its rest is marked as continued",
+          "[log][lines]") {
+    CHECK(split(4, {"abcdefghij\nxy\n"}) == std::vector<Piece>{{"abcd", true, false},
+                                                                {"efgh", true, true},
+                                                                {"ij", false, true},
+                                                                {"xy", false, false}});
+    // Fed a byte at a time, the splitter never holds more than the bound.
+    LineSplitter splitter(4);
+    std::size_t lines = 0;
+    for (char c : std::string(1000, 'x')) {
+        splitter.feed(std::string_view(&c, 1), [&](std::string_view, bool, bool) { ++lines; });
+        CHECK(splitter.pending() < 4);
+    }
+    CHECK(lines == 250);
+}
+
+TEST_CASE("a line of exactly the bound ended by a newline is not cut", "[log][lines]") {
+    CHECK(split(4, {"abcd\n"}) ==
+          std::vector<Piece>{{"abcd", true, false}, {"", false, true}});
+}
+
+TEST_CASE("prefixed lines name the service and pass bytes through", "[log][format]") {
+    LogLine line{{}, LogStream::Stderr, std::string("hi\x01\xff", 4), false, false};
+    CHECK(format_prefixed("web", line) == std::string("web | hi\x01\xff\n", 12));
+    line.continued = true;
+    CHECK(format_prefixed("web", line).starts_with("web + "));
+}
+
+TEST_CASE("JSON lines name service and stream and keep valid UTF-8", "[log][format]") {
+    LogLine line{std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)) +
+                     std::chrono::microseconds(5),
+                 LogStream::Stderr, "h\xC3\xA9 \"q\" \\ \t", false, false};
+    const std::string out = format_json("web", line);
+    REQUIRE(out.ends_with("}\n"));
+    const auto json = nlohmann::json::parse(out);
+    CHECK(json["ts"] == "2023-11-14T22:13:20.000005Z");
+    CHECK(json["service"] == "web");
+    CHECK(json["stream"] == "stderr");
+    CHECK(json["msg"] == line.text);
+    CHECK_FALSE(json.contains("cut"));
+}
+
+TEST_CASE("JSON lines parse for random bytes; invalid UTF-8 becomes U+FFFD", "[log][format]") {
+    CHECK(nlohmann::json::parse(format_json("s", {{}, LogStream::Stdout, "\xff\xC3", true, false}))
+              ["msg"] == "\xEF\xBF\xBD\xEF\xBF\xBD");
+    // An overlong '/' and a surrogate are not valid UTF-8 either.
+    CHECK(nlohmann::json::parse(format_json("s", {{}, LogStream::Stdout, "\xC0\xAF", false, false}))
+              ["msg"] == "\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK(nlohmann::json::parse(
+              format_json("s", {{}, LogStream::Stdout, "\xED\xA0\x80", false, false}))["msg"] ==
+          "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    std::mt19937 random(12);
+    for (int round = 0; round < 2000; ++round) {
+        std::string bytes(random() % 64, '\0');
+        for (char& c : bytes) c = static_cast<char>(random() % 256);
+        const std::string out = format_json("s", {{}, LogStream::Stdout, bytes, false, false});
+        INFO("round " << round);
+        REQUIRE(out.find('\n') == out.size() - 1);  // one line, whatever the bytes
+        const auto json = nlohmann::json::parse(out);  // throws on invalid JSON or UTF-8
+        CHECK(json["msg"].get<std::string>().size() >= bytes.size() / 3);
+    }
+}
+
+TEST_CASE("the ring keeps the last lines within its byte bound", "[log][ring]") {
+    LogRing ring(10 * (LogRing::kLineOverhead + 2));
+    for (int i = 0; i < 25; ++i) {
+        ring.push({{}, LogStream::Stdout, std::to_string(i + 10), false, false});
+        CHECK(ring.bytes() <= ring.max_bytes());
+    }
+    CHECK(ring.size() == 10);
+    const auto last = ring.last(3);
+    REQUIRE(last.size() == 3);
+    CHECK(last[0].text == "32");
+    CHECK(last[2].text == "34");
+    CHECK(ring.last(100).size() == 10);
+    // A line bigger than the whole ring is not kept.
+    ring.push({{}, LogStream::Stdout, std::string(10'000, 'x'), false, false});
+    CHECK(ring.size() == 0);
+}
+
+TEST_CASE("rotation names and keeps at most `keep` old files of at most max-size",
+          "[log][rotate]") {
+    CHECK(rotated_path("/d/web.log", 0) == "/d/web.log");
+    CHECK(rotated_path("/d/web.log", 3) == "/d/web.log.3");
+    svinit::test::TempDir dir("svinit-rotate");
+    const auto current = dir.path / "web.log";
+    RotatingFile file(current, 100, 3);
+    const std::string line(39, 'x');
+    for (int i = 0; i < 40; ++i) REQUIRE(file.write(line + "\n").has_value());
+    std::size_t files = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path)) {
+        ++files;
+        CHECK(entry.file_size() <= 100);
+        CHECK(entry.file_size() % 40 == 0);  // whole lines only
+    }
+    CHECK(files == 4);
+    CHECK(std::filesystem::exists(rotated_path(current, 3)));
+    CHECK_FALSE(std::filesystem::exists(rotated_path(current, 4)));
+}
+
+TEST_CASE("with keep 0 rotation truncates the one file", "[log][rotate]") {
+    svinit::test::TempDir dir("svinit-rotate");
+    RotatingFile file(dir.path / "a.log", 10, 0);
+    for (int i = 0; i < 5; ++i) REQUIRE(file.write("123456\n").has_value());
+    CHECK(std::filesystem::file_size(dir.path / "a.log") == 7);
+    CHECK_FALSE(std::filesystem::exists(dir.path / "a.log.1"));
+}
