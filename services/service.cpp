@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "services/output_context.h"
+
 namespace svinit::services {
 
 Policy policy_for(const ProcessSpec& spec, const Policy& defaults) {
@@ -38,10 +40,31 @@ core::Result<std::unique_ptr<Service>> Service::create(ProcessContext context, S
                 if (s.on_change_) s.on_change_();
             });
     }
+    if (auto captured = s.capture_output(main_stdio); !captured) {
+        return std::unexpected(captured.error());
+    }
     s.main_ = std::make_unique<SupervisedProcess>(context, s.spec_.name, s.spec_.main,
                                                   policy_for(s.spec_.main, policy), main_stdio,
                                                   [&s](State, State to) { s.on_main_change(to); });
     return service;
+}
+
+// prefix, json and file modes: run's stdout and stderr are pipes that svinit reads.
+core::Result<void> Service::capture_output(StdioSources& stdio) {
+    OutputContext* output = context_.output;
+    if (output == nullptr) return {};
+    const OutputMode mode = output->mode_for(spec_);
+    if (mode == OutputMode::Inherit) return {};
+    auto capture = OutputCapture::create(
+        context_.loop, spec_.name, mode, output->settings, output->stdout_queue.get(),
+        [output, name = spec_.name](const LogLine& line) {
+            if (output->on_line) output->on_line(name, line);
+        });
+    if (!capture) return std::unexpected(capture.error());
+    capture_ = std::move(*capture);
+    stdio.out = &capture_->stdout_fd();
+    stdio.err = &capture_->stderr_fd();
+    return {};
 }
 
 void Service::start() {
@@ -154,6 +177,7 @@ std::optional<ServiceStatus> Service::logger_status() const {
 
 bool Service::can_update_in_place(const ServiceSpec& spec) const {
     return spec.main.dir == spec_.main.dir && spec.log.has_value() == spec_.log.has_value() &&
+           spec.output == spec_.output &&
            (!spec.log || spec.log->dir == spec_.log->dir);
 }
 

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/unique_fd.h"
+#include "services/output_capture.h"
 #include "services/supervised_process.h"
 
 namespace svinit::services {
@@ -39,6 +40,8 @@ public:
     const ServiceSpec& spec() const noexcept { return spec_; }
     const SupervisedProcess& main() const noexcept { return *main_; }
     const SupervisedProcess* logger() const noexcept { return log_.get(); }
+    // run's captured output (prefix, json, file modes); null when it is inherited.
+    const OutputCapture* capture() const noexcept { return capture_.get(); }
     ServiceStatus status() const;
     // The logger as a target of its own, named NAME/log with log/ as its directory; nullopt
     // without one.
@@ -52,12 +55,15 @@ private:
     Service(ProcessContext context, ServiceSpec spec, Changed on_change);
     void on_main_change(State to);
     void retire_logger();
+    core::Result<void> capture_output(StdioSources& stdio);
 
     ProcessContext context_;
     ServiceSpec spec_;
     Changed on_change_;
     core::UniqueFd pipe_read_;
     core::UniqueFd pipe_write_;
+    // Before the programs, so its pipes outlive them.
+    std::unique_ptr<OutputCapture> capture_;
     std::unique_ptr<SupervisedProcess> main_;
     std::unique_ptr<SupervisedProcess> log_;
     core::TimerHandle log_drain_timer_;

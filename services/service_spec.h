@@ -21,6 +21,8 @@
 #include <variant>
 #include <vector>
 
+#include "services/log_settings.h"
+
 namespace svinit::services {
 
 // The same type as services/backoff.h's (a redeclaration of the alias, not a new one).
@@ -198,6 +200,9 @@ struct ServiceSpec {
     std::string name;  // the directory entry's or TOML file's name, e.g. "web"
     ProcessSpec main;
     std::optional<ProcessSpec> log;  // runit's NAME/log/run: reads main's stdout through a pipe
+    // Where run's stdout and stderr go: TOML [log] mode; nullopt follows svinit's
+    // --service-output. Ignored with `log` (the logger keeps its pipe).
+    std::optional<OutputMode> output{};
 
     SourceKind source = SourceKind::RunitDir;
     ServiceType type = ServiceType::Simple;

@@ -134,6 +134,7 @@ core::Result<core::TrackedChild> SupervisedProcess::spawn_program(
     options.cwd = spec_.dir.string();
     options.stdin_fd = stdio_.in ? stdio_.in->get() : devnull.get();
     options.stdout_fd = stdio_.out ? stdio_.out->get() : -1;
+    options.stderr_fd = stdio_.err ? stdio_.err->get() : -1;
     return context_.children.spawn(options, std::move(on_exit));
 }
 

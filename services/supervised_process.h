@@ -19,16 +19,20 @@
 
 namespace svinit::services {
 
+struct OutputContext;
+
 struct ProcessContext {
     core::EventLoop& loop;
     core::ChildHost& children;
+    OutputContext* output = nullptr;  // null: every service's output is inherited
 };
 
-// Where a program's stdin and stdout come from; null means /dev/null for stdin and
-// svinit's own stdout. The fds belong to the Service, which outlives its programs.
+// Where a program's stdin, stdout and stderr come from; null means /dev/null for stdin and
+// svinit's own stdout and stderr. The fds belong to the Service, which outlives its programs.
 struct StdioSources {
     const core::UniqueFd* in = nullptr;
     const core::UniqueFd* out = nullptr;
+    const core::UniqueFd* err = nullptr;
 };
 
 // Commands kept while a control script runs; more are dropped with a warning. runsv's

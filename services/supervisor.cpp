@@ -52,14 +52,14 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
 
 void Supervisor::add(ServiceSpec spec) {
     std::string name = spec.name;
-    if (!core::fds_available(core::kReservedFds + fds_needed(spec))) {
+    if (!core::fds_available(core::kReservedFds + fds_needed(spec) + capture_fds(spec))) {
         spdlog::error(
             "{}: not started: too close to the open file limit ({}), where svinit keeps {} "
             "files for restarts and svctl; raise the limit (ulimit -n) to supervise more",
             name, core::fd_limit(), core::kReservedFds);
         return;
     }
-    auto service = Service::create({loop_, children_}, std::move(spec), defaults_, [this, name] {
+    auto service = Service::create({loop_, children_, output_.get()}, std::move(spec), defaults_, [this, name] {
         notify_observers(name);
         on_service_change();
     });

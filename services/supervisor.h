@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "services/dir_index.h"
+#include "services/output_context.h"
 #include "services/service.h"
 #include "services/supervisor_api.h"
 
@@ -31,6 +32,11 @@ public:
     void stop_all(core::Callback done);
     bool stopping_all() const noexcept { return stop_all_done_ != nullptr || stopped_all_; }
 
+    // Captures services' output as `settings` say (docs/logging.md), prefix and json
+    // lines going to `stdout_fd`. Call before the first apply(); without it every
+    // service's output is inherited.
+    void set_output(LogSettings settings, int stdout_fd);
+
     // What SupervisorApi::shutdown() should do: the owner's orderly shutdown.
     void on_shutdown_request(core::Callback handler) { shutdown_handler_ = std::move(handler); }
 
@@ -46,6 +52,11 @@ public:
     void unobserve(ObserverId id) override;
     void shutdown() override;
     bool check() const override;
+    core::Result<std::vector<LogLine>> logs(std::string_view name,
+                                           std::size_t count) const override;
+    core::Result<FollowHandle> follow(std::string_view name,
+                                      std::function<void(const LogLine&)> on_line) override;
+    void unfollow(FollowId id) override;
 
 private:
     struct Waiter {
@@ -69,12 +80,22 @@ private:
     void notify_observers(std::string_view name);
     void wake_waiters();
     void collect_retired();
+    void on_log_line(std::string_view service, const LogLine& line);
+    std::size_t capture_fds(const ServiceSpec& spec) const;
     bool reached(const Service& service, Program program, WaitTarget target) const;
 
     core::EventLoop& loop_;
     core::ChildHost& children_;
     Policy defaults_;
-    // Before the services, so it outlives any callback of theirs.
+    // Before the services, so they outlive any callback of theirs (a capture reports its
+    // last lines when it is destroyed).
+    std::unique_ptr<OutputContext> output_;
+    struct Follower {
+        std::string service;
+        std::function<void(const LogLine&)> on_line;
+    };
+    std::map<std::uint64_t, Follower> followers_;
+    std::uint64_t next_follower_id_ = 1;
     std::map<std::uint64_t, ChangeObserver> observers_;
     std::uint64_t next_observer_id_ = 1;
     std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/exit_status.h"
 #include "core/registration.h"
+#include "services/log_line.h"
 #include "services/service_fsm.h"
 
 namespace svinit::services {
@@ -85,6 +86,8 @@ enum class WaitId : std::uint64_t {};
 
 enum class ObserverId : std::uint64_t {};
 
+enum class FollowId : std::uint64_t {};
+
 // Told the name of a service whose status may have changed: a state change of run or the
 // logger, a command (which may change only want or paused), or the service being added or
 // removed. May be called from deep inside the supervisor's callbacks, so an observer only
@@ -112,9 +115,11 @@ public:
     // What the handles below call; harmless for an id already done or cancelled.
     virtual void cancel_wait(WaitId id) = 0;
     virtual void unobserve(ObserverId /*id*/) {}
+    virtual void unfollow(FollowId /*id*/) {}
 
     using WaitHandle = core::Registration<SupervisorApi, WaitId, &SupervisorApi::cancel_wait>;
     using ObserverHandle = core::Registration<SupervisorApi, ObserverId, &SupervisorApi::unobserve>;
+    using FollowHandle = core::Registration<SupervisorApi, FollowId, &SupervisorApi::unfollow>;
 
     // Calls done(true) once the service reaches the target (at once, from inside this
     // call, if it already has), or done(false) if the service disappears first. Up means
@@ -127,6 +132,23 @@ public:
     // lives. An implementation whose statuses never change (a test double) need not
     // override.
     virtual ObserverHandle observe(ChangeObserver /*observer*/) { return {}; }
+
+    // The last `count` lines of a service's captured output, oldest first (svctl logs).
+    // Errors: ENOENT, no such service; ENODATA, its output is not captured (inherit mode,
+    // or a runit logger reads it).
+    virtual core::Result<std::vector<LogLine>> logs(std::string_view name,
+                                                   std::size_t count) const {
+        (void)count;
+        return core::error(ENODATA, std::string(name) + ": output is not captured");
+    }
+    // Calls on_line with each new line of the service's output while the handle lives,
+    // across restarts of the service (and its replacement by a changed declaration). The
+    // same errors as logs(). on_line must not call back into the supervisor.
+    virtual core::Result<FollowHandle> follow(std::string_view name,
+                                              std::function<void(const LogLine&)> on_line) {
+        (void)on_line;
+        return core::error(ENODATA, std::string(name) + ": output is not captured");
+    }
 
     // The same orderly stop as SIGTERM to svinit.
     virtual void shutdown() = 0;
