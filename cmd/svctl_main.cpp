@@ -44,6 +44,7 @@ svctl::RunContext make_context(svctl::ControlClient& client) {
                                  std::optional<std::chrono::milliseconds> timeout) {
         return client.exchange(request, timeout);
     };
+    context.next = [&client] { return client.next_response(); };
     context.out = [](std::string_view line) { print_line(stdout, line); };
     context.err = [](std::string_view line) { print_line(stderr, line); };
     context.wall_now = [] { return std::chrono::system_clock::now(); };

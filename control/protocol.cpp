@@ -14,6 +14,7 @@
 
 #include "control/json_fields.h"
 #include "control/status_json.h"
+#include "services/log_format.h"
 
 namespace svinit::control {
 namespace {
@@ -104,6 +105,15 @@ core::Result<Request> decode_request_fields(Fields& top, Problems& problems) {
         }
         request.timeout = std::chrono::milliseconds(
             top.optional_integer("timeout_ms", 0, kMaxWaitTimeout.count()).value_or(0));
+    } else if (cmd == "logs") {
+        request.kind = RequestKind::Logs;
+        request.lines = static_cast<std::size_t>(
+            top.optional_integer("lines", 0, static_cast<std::int64_t>(kMaxLogLines))
+                .value_or(10));
+        request.follow = top.optional_boolean("follow").value_or(false);
+        if (!problems.any() && request.services.size() != 1) {
+            return bad("\"logs\" takes exactly one service in \"services\"");
+        }
     } else if (cmd == "shutdown" || cmd == "check") {
         request.kind = cmd == "shutdown" ? RequestKind::Shutdown : RequestKind::Check;
         if (!request.services.empty()) return bad("\"" + cmd + "\" takes no services");
@@ -146,6 +156,31 @@ ServiceResult decode_result(const Json& value, const std::string& path, Problems
     return result;
 }
 
+// {"ts":"2026-11-28T01:45:00.123456Z","stream":"stderr","msg":"text"}, with "cut" and
+// "continued" when true. msg's bytes that are not UTF-8 are sent as U+FFFD.
+Json encode_log_line(const services::LogLine& line) {
+    Json j{{"ts", services::rfc3339(line.time)},
+           {"stream", std::string(services::to_string(line.stream))},
+           {"msg", line.text}};
+    if (line.cut) j["cut"] = true;
+    if (line.continued) j["continued"] = true;
+    return j;
+}
+
+services::LogLine decode_log_line(const Json& value, const std::string& path,
+                                  Problems& problems) {
+    services::LogLine line;
+    Fields f(value, path, problems);
+    const std::string ts = f.string("ts");
+    if (auto time = services::parse_rfc3339(ts)) line.time = *time;
+    line.stream = f.string("stream") == "stderr" ? services::LogStream::Stderr
+                                                 : services::LogStream::Stdout;
+    line.text = f.string("msg");
+    line.cut = f.optional_boolean("cut").value_or(false);
+    line.continued = f.optional_boolean("continued").value_or(false);
+    return line;
+}
+
 core::Result<Response> decode_response_fields(Fields& top, Problems& problems) {
     Response response;
     (void)top.boolean("ok");
@@ -159,6 +194,13 @@ core::Result<Response> decode_response_fields(Fields& top, Problems& problems) {
         for (std::size_t i = 0; i < results->size() && !problems.any(); ++i) {
             response.results.push_back(
                 decode_result((*results)[i], "results[" + std::to_string(i) + "]", problems));
+        }
+    }
+    if (const Json* lines = top.optional_array("lines")) {
+        response.lines.reserve(lines->size());
+        for (std::size_t i = 0; i < lines->size() && !problems.any(); ++i) {
+            response.lines.push_back(
+                decode_log_line((*lines)[i], "lines[" + std::to_string(i) + "]", problems));
         }
     }
     if (problems.any()) return bad(*problems.first);
@@ -298,6 +340,11 @@ std::string encode_request(const Request& request) {
         case RequestKind::Check:
             j["cmd"] = "check";
             break;
+        case RequestKind::Logs:
+            j["cmd"] = "logs";
+            j["lines"] = static_cast<std::uint64_t>(request.lines);
+            j["follow"] = request.follow;
+            break;
     }
     j["services"] = request.services;
     if (request.kind == RequestKind::Wait) {
@@ -319,6 +366,11 @@ std::string encode_response(const Response& response) {
     for (const ServiceResult& r : response.results) results.push_back(encode_result(r));
     j["results"] = std::move(results);
     j["check_ok"] = response.check_ok;
+    if (!response.lines.empty()) {
+        Json lines = Json::array();
+        for (const services::LogLine& line : response.lines) lines.push_back(encode_log_line(line));
+        j["lines"] = std::move(lines);
+    }
     return detail::dump(j);
 }
 

@@ -28,7 +28,10 @@ inline constexpr std::chrono::milliseconds kMaxWaitTimeout = std::chrono::hours(
 // client may bound its read buffer by this.
 inline constexpr std::size_t kMaxResponseBytes = 16 * 1024 * 1024;
 
-enum class RequestKind { Status, Command, Wait, Shutdown, Check };
+// The most lines one `logs` request may ask for.
+inline constexpr std::size_t kMaxLogLines = 1'000'000;
+
+enum class RequestKind { Status, Command, Wait, Shutdown, Check, Logs };
 
 struct Request {
     RequestKind kind = RequestKind::Status;
@@ -36,7 +39,10 @@ struct Request {
     services::WaitTarget target = services::WaitTarget::Up;  // kind == Wait
     std::chrono::milliseconds timeout{0};                  // kind == Wait; 0: no timeout
     std::vector<std::string> services;  // names or paths as the user gave them;
-                                        // empty with Status means every service
+                                        // empty with Status means every service;
+                                        // exactly one with Logs
+    std::size_t lines = 10;             // kind == Logs: the last this many lines
+    bool follow = false;                // kind == Logs: then every new line, one per message
 
     bool operator==(const Request&) const = default;
 };
@@ -70,6 +76,7 @@ struct Response {
     std::string message;
     std::vector<ServiceResult> results;  // one per requested service, in order
     bool check_ok = false;               // with Check requests
+    std::vector<services::LogLine> lines;  // with Logs requests, oldest first
 
     bool ok() const;  // no error, and no result with an error
 };

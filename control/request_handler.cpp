@@ -59,6 +59,30 @@ Response command(SupervisorApi& api, const Request& request) {
     return response;
 }
 
+// The last lines of one service's captured output.
+Response logs(SupervisorApi& api, const Request& request) {
+    Response response;
+    const std::string& given = request.services.front();
+    const auto name = api.resolve(given);
+    if (!name) {
+        response.results.push_back(unknown(given));
+        return response;
+    }
+    auto lines = api.logs(*name, request.lines);
+    if (!lines) {
+        if (lines.error().code == ENOENT) {
+            response.results.push_back(unknown(given));
+        } else {
+            response.results.push_back(
+                {given, ErrorCode::Failed, lines.error().context, std::nullopt});
+        }
+        return response;
+    }
+    response.results.push_back({given, ErrorCode::None, {}, std::nullopt});
+    response.lines = std::move(*lines);
+    return response;
+}
+
 }  // namespace
 
 Response error_response(ErrorCode code, std::string message) {
@@ -85,6 +109,8 @@ Response handle_request(SupervisorApi& api, const Request& request) {
             response.check_ok = api.check();
             return response;
         }
+        case RequestKind::Logs:
+            return logs(api, request);  // the server follows, with follow
         case RequestKind::Wait:
             break;  // the server hands waits to WaitRequest
     }

@@ -71,12 +71,13 @@ void ControlServer::on_readable(std::uint64_t id) {
             // it carried out.
             c->eof = true;
             if (reset || peer_hung_up(c->conn.fd())) hang_up(*c);
-        } else if (status == Connection::ReadStatus::Full && c->wait) {
+        } else if (status == Connection::ReadStatus::Full && (c->wait || c->follow)) {
             // More than one request's worth sent behind a pending wait: refused, so its
             // input stays bounded and its socket stays watched (a hang-up behind it shows).
             spdlog::info("control: client {}: over {} bytes sent behind a pending wait; closing",
                          describe(c->peer), kInputLimit);
             c->wait.reset();
+            c->follow.reset();
             reply(*c, error_response(ErrorCode::TooLarge,
                                      "more than " + std::to_string(kInputLimit) +
                                          " bytes of requests sent behind a pending wait"));
@@ -119,6 +120,42 @@ void ControlServer::on_wait_done(std::uint64_t id) {
     settle(id);
 }
 
+// The last lines first, as a plain `logs` answers; then one response per new line.
+void ControlServer::start_follow(Client& c, const Request& request) {
+    const Response first = handle_request(api_, request);
+    reply(c, first);
+    if (!first.ok() || c.hung_up) return;
+    const auto name = api_.resolve(request.services.front());
+    if (!name) return;
+    const std::uint64_t id = c.id;
+    auto follow = api_.follow(*name, [this, id](const services::LogLine& line) {
+        on_follow_line(id, line);
+    });
+    if (follow) c.follow = std::move(*follow);
+}
+
+// From inside the supervisor: queue, write what the socket takes, and drop a client that
+// has stopped reading; closing it (settle) cancels its follow, which the supervisor allows.
+void ControlServer::on_follow_line(std::uint64_t id, const services::LogLine& line) {
+    Client* c = find(id);
+    if (c == nullptr || !c->follow || c->hung_up) return;
+    try {
+        Response response;
+        response.lines.push_back(line);
+        c->conn.queue_line(encode_response(response));
+        flush(*c);
+        if (c->conn.pending_output() > kFollowMaxPending) {
+            spdlog::info("control: client {} following logs left over {} bytes unread; dropping it",
+                         describe(c->peer), kFollowMaxPending);
+            c->dead = true;
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("control: client {}: {}", describe(c->peer), e.what());
+        c->dead = true;
+    }
+    settle(id);
+}
+
 void ControlServer::on_stall_check(std::uint64_t id) {
     Client* c = find(id);
     if (c == nullptr) return;
@@ -135,7 +172,8 @@ void ControlServer::on_idle_check(std::uint64_t id) {
     Client* c = find(id);
     if (c == nullptr) return;
     c->idle_timer.reset();
-    if (!c->wait && c->conn.pending_output() == 0 && c->requests == c->idle_mark) {
+    if (!c->wait && !c->follow && c->conn.pending_output() == 0 &&
+        c->requests == c->idle_mark) {
         spdlog::debug("control: client {} idle for {} ms; closing", describe(c->peer),
                       options_.idle_timeout.count());
         c->dead = true;
@@ -168,6 +206,7 @@ void ControlServer::hang_up(Client& c) {
     c.hung_up = true;
     c.conn.discard_output();
     c.wait.reset();  // never inside a supervisor callback: waits answer from a timer
+    c.follow.reset();
 }
 
 // Takes complete lines in order, one request at a time, while nothing holds them back.
@@ -180,7 +219,8 @@ void ControlServer::process_input(Client& c) {
                                                       std::to_string(kMaxRequestBytes) + " bytes"));
         c.closing = true;
     };
-    while (!c.dead && !c.closing && !c.wait && c.conn.pending_output() <= kOutputHighWater) {
+    while (!c.dead && !c.closing && !c.wait && !c.follow &&
+           c.conn.pending_output() <= kOutputHighWater) {
         std::optional<std::string> line = c.conn.next_line();
         // An unfinished line already over the limit is refused without waiting for its end.
         if (!line && c.conn.input_size() > kMaxRequestBytes) return too_large();
@@ -205,6 +245,10 @@ void ControlServer::handle_line(Client& c, const std::string& line) {
         return;
     }
     try {
+        if (request->kind == RequestKind::Logs && request->follow) {
+            start_follow(c, *request);
+            return;
+        }
         if (request->kind != RequestKind::Wait) {
             reply(c, handle_request(api_, *request));
             return;
@@ -263,7 +307,7 @@ void ControlServer::settle(std::uint64_t id) {
     // Input is read while a request may be taken, and while a wait is pending even when
     // the buffer is full: that is how a hang-up, or a flood behind the wait, shows.
     const bool want_read = !c->closing && !c->eof && pending <= kOutputHighWater &&
-                           (c->conn.input_size() < kInputLimit || c->wait);
+                           (c->conn.input_size() < kInputLimit || c->wait || c->follow);
     const bool want_write = pending > 0;
     const int fd = c->conn.fd();
     bool failed = false;
@@ -309,7 +353,7 @@ bool ControlServer::arm_timers(Client& c, bool want_write, bool want_probe) {
         return t.has_value();
     };
     if (want_write && !c.stall_timer) c.stall_mark = c.conn.bytes_written();
-    const bool idle = !want_write && !c.wait && !c.closing;
+    const bool idle = !want_write && !c.wait && !c.follow && !c.closing;
     if (idle && !c.idle_timer) c.idle_mark = c.requests;
     const bool stall_ok = keep(c.stall_timer, want_write, options_.write_stall_timeout,
                                [this, id] { on_stall_check(id); });

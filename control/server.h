@@ -20,6 +20,9 @@
 //    place) and closed: its input stays bounded and svinit keeps reading its socket;
 //  - an answer over kMaxResponseBytes becomes a too_large error; a client that reads
 //    nothing of its answers for kWriteStallTimeout is dropped;
+//  - `logs` with follow holds the connection like a wait (input behind it is left
+//    unread, as behind a wait), and sends every new line of the service as one more
+//    response; a follower with more than kFollowMaxPending bytes unread is dropped;
 //  - a client with no wait pending and no answer unread that completes no request for
 //    kIdleTimeout is closed, so idle clients cannot hold every slot (bytes of an unfinished
 //    line do not count as activity).
@@ -57,6 +60,9 @@ inline constexpr std::size_t kOutputHighWater = 256 * 1024;
 inline constexpr std::chrono::seconds kWriteStallTimeout{30};
 inline constexpr std::chrono::seconds kIdleTimeout{60};
 inline constexpr std::chrono::seconds kHangupProbeInterval{1};
+// A `logs -f` client with more than this unread is dropped: a follower that stops
+// reading never holds more.
+inline constexpr std::size_t kFollowMaxPending = 1024 * 1024;
 // Refusals with busy are logged at most once per this, with a count.
 inline constexpr std::chrono::seconds kBusyLogInterval{10};
 
@@ -95,6 +101,8 @@ private:
     void on_readable(std::uint64_t id);
     void on_writable(std::uint64_t id);
     void on_wait_done(std::uint64_t id);
+    void start_follow(Client& client, const Request& request);
+    void on_follow_line(std::uint64_t id, const services::LogLine& line);
     void on_stall_check(std::uint64_t id);
     void on_idle_check(std::uint64_t id);
     void on_hangup_probe(std::uint64_t id);

@@ -31,6 +31,8 @@ struct ControlServer::Client {
     std::uint64_t requests = 0;      // complete request lines taken
     std::uint64_t idle_mark = 0;     // requests when the idle timer was armed
     std::unique_ptr<WaitRequest> wait;
+    // A `logs` request with follow: every new line of the service, until the client goes.
+    services::SupervisorApi::FollowHandle follow;
     bool eof = false;      // the peer will send nothing more
     bool hung_up = false;  // ... and will read nothing more either
     bool closing = false;  // close once the queued answers are written

@@ -24,6 +24,8 @@ constexpr std::string_view kSvctlUsage =
     "                                        send that signal to the run process\n"
     "                                        (SERVICE/log: to the logger)\n"
     "  wait up|down [--timeout S] SERVICE... block until every SERVICE is up / down\n"
+    "  logs [-n N] [-f] SERVICE              the last N (10) lines of its captured output;\n"
+    "                                        -f: then new lines as they come\n"
     "  shutdown                              stop everything, as SIGTERM to svinit does\n"
     "  check                                 exit 0 when every service is as wanted\n"
     "  setuser USER COMMAND [ARG...]         run COMMAND as USER (first argument only;\n"
@@ -54,13 +56,16 @@ core::Result<void> check_services(std::string_view verb, const std::vector<std::
 
 // Reads svctl's positional words (command and its operands) into args.
 core::Result<void> interpret_words(std::vector<std::string> words, bool has_timeout,
-                                   SvctlArgs& args) {
+                                   bool has_logs_option, SvctlArgs& args) {
     if (words.empty()) return core::error(0, "missing command");
     std::string verb = words.front();
     std::vector<std::string> rest(std::make_move_iterator(words.begin() + 1),
                                   std::make_move_iterator(words.end()));
     if (has_timeout && verb != "wait") {
         return core::error(0, fmt::format("--timeout goes with wait, not {}", verb));
+    }
+    if (has_logs_option && verb != "logs") {
+        return core::error(0, fmt::format("-n and -f go with logs, not {}", verb));
     }
     if (verb == "status") {
         args.kind = control::RequestKind::Status;
@@ -75,6 +80,9 @@ core::Result<void> interpret_words(std::vector<std::string> words, bool has_time
             return core::error(0, fmt::format("wait: '{}' is neither up nor down", rest.front()));
         }
         rest.erase(rest.begin());
+    } else if (verb == "logs") {
+        args.kind = control::RequestKind::Logs;
+        if (rest.size() != 1) return core::error(0, "logs: needs exactly one service");
     } else if (verb == "shutdown" || verb == "check") {
         args.kind =
             verb == "shutdown" ? control::RequestKind::Shutdown : control::RequestKind::Check;
@@ -194,6 +202,7 @@ core::Result<SvctlArgs> parse_svctl_args(std::span<const std::string_view> args,
     std::vector<std::string> words;
     bool options_done = false;
     bool has_timeout = false;
+    bool has_logs_option = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string_view arg = args[i];
         if (options_done || !arg.starts_with("-") || arg == "-") {
@@ -228,6 +237,22 @@ core::Result<SvctlArgs> parse_svctl_args(std::span<const std::string_view> args,
             if (!timeout) return core::error(0, "--timeout: " + timeout.error().message());
             parsed.timeout = *timeout;
             has_timeout = true;
+        } else if (flag.name == "-n" || flag.name == "--lines") {
+            auto value = value_of();
+            if (!value) return std::unexpected(value.error());
+            std::size_t lines = 0;
+            const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), lines);
+            if (ec != std::errc() || end != value->data() + value->size() ||
+                lines > control::kMaxLogLines) {
+                return core::error(0, fmt::format("{}: '{}' is not a number of lines from 0 to {}",
+                                                  flag.name, *value, control::kMaxLogLines));
+            }
+            parsed.lines = lines;
+            has_logs_option = true;
+        } else if (flag.name == "-f" || flag.name == "--follow") {
+            if (auto ok = no_value(); !ok) return std::unexpected(ok.error());
+            parsed.follow = true;
+            has_logs_option = true;
         } else if (flag.name == "--json") {
             if (auto ok = no_value(); !ok) return std::unexpected(ok.error());
             parsed.json = true;
@@ -241,7 +266,7 @@ core::Result<SvctlArgs> parse_svctl_args(std::span<const std::string_view> args,
             return core::error(0, fmt::format("unknown option '{}'", flag.name));
         }
     }
-    if (auto ok = interpret_words(std::move(words), has_timeout, parsed); !ok) {
+    if (auto ok = interpret_words(std::move(words), has_timeout, has_logs_option, parsed); !ok) {
         return std::unexpected(ok.error());
     }
     return parsed;

@@ -30,6 +30,8 @@ struct SvctlArgs {
     services::WaitTarget target = services::WaitTarget::Up;  // kind == Wait
     std::optional<std::chrono::milliseconds> timeout;        // kind == Wait; nullopt: forever
     std::vector<std::string> services;                       // exactly as given
+    std::size_t lines = 10;                                  // kind == Logs: -n
+    bool follow = false;                                     // kind == Logs: -f
 };
 
 // Usage errors carry one line naming the argument; the caller prints it and exits 2.

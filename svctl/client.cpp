@@ -96,6 +96,21 @@ core::Result<control::Response> ControlClient::exchange_once(
     return result;
 }
 
+core::Result<std::optional<control::Response>> ControlClient::next_response() {
+    if (!fd_) return std::optional<control::Response>();
+    auto line = receive_line(std::nullopt, std::nullopt);
+    if (!line) {
+        if (closed_ && buffer_.empty()) return std::optional<control::Response>();
+        return std::unexpected(line.error());
+    }
+    auto response = control::decode_response(*line);
+    if (!response) {
+        return core::error(0, fmt::format("bad answer from svinit at {}: {}", path_,
+                                          response.error().message()));
+    }
+    return std::optional(std::move(*response));
+}
+
 core::Result<void> ControlClient::connect(Deadline deadline) {
     std::string context = fmt::format("cannot reach svinit at {}", path_);
     sockaddr_un address{};
@@ -171,6 +186,7 @@ core::Result<std::string> ControlClient::receive_line(Deadline deadline,
             continue;
         }
         if (n == 0) {
+            closed_ = true;
             return core::error(0, fmt::format("svinit at {} closed the connection without an "
                                               "answer",
                                               path_));

@@ -35,6 +35,10 @@ public:
     core::Result<control::Response> exchange(const control::Request& request,
                                              std::optional<std::chrono::milliseconds> timeout);
 
+    // The next response on the connection of the last exchange, waiting as long as it
+    // takes (`logs -f` sends one per new line); nullopt when svinit closed the connection.
+    core::Result<std::optional<control::Response>> next_response();
+
     const std::string& socket_path() const noexcept { return path_; }
 
 private:
@@ -53,6 +57,7 @@ private:
     std::string path_;
     core::UniqueFd fd_;
     std::string buffer_;  // bytes received after the last line
+    bool closed_ = false;  // svinit closed the connection (seen by receive_line)
 };
 
 // The line at the front of buffer (without '\n'), removed from it; nullopt when buffer

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/exit_codes.h"
+#include "services/log_format.h"
 #include "svctl/client.h"
 
 namespace svinit::svctl {
@@ -156,6 +157,51 @@ std::string strip_service_prefix(std::string_view message, std::string_view serv
     return std::string(message);
 }
 
+namespace {
+
+// svctl logs: the lines of the first answer, then with -f those of every next one, each
+// as the service wrote it (or, with --json, as one JSON object).
+int run_logs(const SvctlArgs& args, const control::Request& request, const RunContext& context) {
+    const std::string& display = args.services.front();
+    const auto print = [&](const control::Response& response) {
+        for (const auto& line : response.lines) {
+            if (args.json) {
+                std::string json = services::format_json(display, line);
+                json.pop_back();  // its '\n'; out adds one
+                context.out(json);
+            } else {
+                context.out(line.text);
+            }
+        }
+    };
+    auto response = context.exchange(request, kDefaultTimeout);
+    if (!response) {
+        context.err("svctl: " + response.error().message());
+        return exit_code_for_transport(response.error());
+    }
+    int code = report_request_error(*response, context);
+    for (const auto& result : response->results) {
+        if (result.error != ErrorCode::None) {
+            code = std::max(code, report_service_error(result, display, request, context));
+        }
+    }
+    if (code != exit_code::kOk) return code;
+    print(*response);
+    while (args.follow && context.next) {
+        auto next = context.next();
+        if (!next) {
+            context.err("svctl: " + next.error().message());
+            return exit_code_for_transport(next.error());
+        }
+        if (!*next) return exit_code::kOk;  // svinit closed the connection (it is stopping)
+        if ((*next)->error != ErrorCode::None) return report_request_error(**next, context);
+        print(**next);
+    }
+    return exit_code::kOk;
+}
+
+}  // namespace
+
 int run_svctl(const SvctlArgs& args, const RunContext& context) {
     control::Request request;
     request.kind = args.kind;
@@ -163,6 +209,11 @@ int run_svctl(const SvctlArgs& args, const RunContext& context) {
     request.target = args.target;
     for (const auto& name : args.services) {
         request.services.push_back(wire_service_name(name, context.cwd));
+    }
+    if (args.kind == RequestKind::Logs) {
+        request.lines = args.lines;
+        request.follow = args.follow;
+        return run_logs(args, request, context);
     }
     std::optional<std::chrono::milliseconds> timeout = kDefaultTimeout;
     if (args.kind == RequestKind::Wait) {

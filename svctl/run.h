@@ -22,8 +22,12 @@ namespace svinit::svctl {
 using Exchange = std::function<core::Result<control::Response>(
     const control::Request&, std::optional<std::chrono::milliseconds>)>;
 
+// The next response of the same connection (logs -f); nullopt when svinit closed it.
+using NextResponse = std::function<core::Result<std::optional<control::Response>>()>;
+
 struct RunContext {
     Exchange exchange;
+    NextResponse next;  // for logs -f
     std::function<void(std::string_view line)> out;  // a line without '\n', for stdout
     std::function<void(std::string_view line)> err;  // a line without '\n', for stderr
     std::function<WallTime()> wall_now;              // for "45s" in status lines

@@ -584,3 +584,42 @@ TEST_CASE("supplementary groups are read from /proc/PID/status", "[control]") {
     CHECK_FALSE(parse_status_groups("Groups:\tabc\n"));
     CHECK_FALSE(parse_status_groups(""));
 }
+
+TEST_CASE("logs requests and the lines of their answers survive a round trip",
+          "[protocol][log]") {
+    Request r;
+    r.kind = RequestKind::Logs;
+    r.services = {"web"};
+    r.lines = 25;
+    r.follow = true;
+    CHECK(round_trip(r) == r);
+    const Json j = Json::parse(encode_request(r));
+    CHECK(j["cmd"] == "logs");
+    CHECK(j["lines"] == 25);
+    CHECK(j["follow"] == true);
+    CHECK(decode_request(R"({"v":1,"cmd":"logs","services":["web"]})")->lines == 10);
+    CHECK_FALSE(decode_request(R"({"v":1,"cmd":"logs","services":["a","b"]})"));
+    CHECK_FALSE(decode_request(R"({"v":1,"cmd":"logs","services":["a"],"lines":-1})"));
+
+    Response response;
+    services::LogLine line;
+    line.time = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)) +
+                std::chrono::microseconds(250);
+    line.stream = services::LogStream::Stderr;
+    line.text = "h\xC3\xA9llo \"x\"";
+    line.cut = true;
+    response.lines = {line, services::LogLine{line.time, services::LogStream::Stdout, "", false,
+                                              true}};
+    const Response back = response_round_trip(response);
+    REQUIRE(back.lines.size() == 2);
+    CHECK(back.lines[0].time == line.time);
+    CHECK(back.lines[0].stream == services::LogStream::Stderr);
+    CHECK(back.lines[0].text == line.text);
+    CHECK(back.lines[0].cut);
+    CHECK_FALSE(back.lines[0].continued);
+    CHECK(back.lines[1].continued);
+    // Bytes that are not UTF-8 arrive as U+FFFD.
+    response.lines = {services::LogLine{line.time, services::LogStream::Stdout, "a\xFF", false,
+                                        false}};
+    CHECK(response_round_trip(response).lines[0].text == "a\xEF\xBF\xBD");
+}

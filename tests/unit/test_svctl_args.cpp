@@ -280,3 +280,24 @@ TEST_CASE("service arguments: names as they are, relative paths made absolute", 
     CHECK(wire_service_name("web/log/", "/x") == "/x/web/log");
     CHECK(wire_service_name("./web", "") == "./web");
 }
+
+TEST_CASE("svctl logs takes one service, -n and -f", "[svctl][log]") {
+    auto plain = svctl({"logs", "web"});
+    REQUIRE(plain);
+    CHECK(plain->kind == RequestKind::Logs);
+    CHECK(plain->services == Names{"web"});
+    CHECK(plain->lines == 10);
+    CHECK_FALSE(plain->follow);
+
+    auto follow = svctl({"logs", "-n", "3", "web", "-f"});
+    REQUIRE(follow);
+    CHECK(follow->lines == 3);
+    CHECK(follow->follow);
+    CHECK(svctl({"logs", "--lines=0", "--follow", "web"})->lines == 0);
+
+    CHECK_FALSE(svctl({"logs"}));
+    CHECK_FALSE(svctl({"logs", "a", "b"}));
+    CHECK_FALSE(svctl({"logs", "-n", "x", "web"}));
+    CHECK_FALSE(svctl({"logs", "-n", "-1", "web"}));
+    CHECK(svctl({"status", "-f"}).error().message() == "-n and -f go with logs, not status");
+}
