@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
     plan.control_socket = options->control_socket;
     plan.control_group = control_group;
     plan.supervise_dir = options->supervise_dir;
+    plan.output = options->output;
     plan.init = {options->command,
                  options->signal_group,
                  options->kill_all_on_exit,

@@ -25,6 +25,14 @@ constexpr std::array<std::pair<std::string_view, ServiceType>, 3> kTypes{{
     {"notify", ServiceType::Notify},
 }};
 
+// [log] mode: where run's output goes (docs/logging.md); absent follows --service-output.
+constexpr std::array<std::pair<std::string_view, services::OutputMode>, 4> kOutputModes{{
+    {"inherit", services::OutputMode::Inherit},
+    {"prefix", services::OutputMode::Prefix},
+    {"json", services::OutputMode::Json},
+    {"file", services::OutputMode::File},
+}};
+
 struct LimitName {
     std::string_view name;
     int resource;
@@ -363,6 +371,10 @@ services::ServiceSpec read_toml_service(const toml::table& table, const std::str
         read_readiness(*readiness, spec.type, spec.readiness);
     }
     if (auto health = service.table("health")) spec.health = read_health(*health);
+    if (auto log = service.table("log")) {
+        if (auto mode = log->choice<services::OutputMode>("mode", kOutputModes)) spec.output = *mode;
+        log->finish();
+    }
     check_type_rules(service, spec);
     service.finish();
     return spec;

@@ -12,6 +12,47 @@
 namespace svinit::launch {
 namespace {
 
+// The --service-output and --service-log-* flags; false when `flag` is none of them.
+core::Result<bool> parse_output_flag(std::string_view name, std::string_view value,
+                                     services::LogSettings& output) {
+    const auto fail = [&](const std::string& why) {
+        return core::error(0, fmt::format("{}: {}", name, why));
+    };
+    if (name == "--service-output") {
+        auto mode = services::parse_output_mode(value);
+        if (!mode) return fail(mode.error().message());
+        output.mode = *mode;
+    } else if (name == "--service-output-full") {
+        auto policy = services::parse_full_policy(value);
+        if (!policy) return fail(policy.error().message());
+        output.when_full = *policy;
+    } else if (name == "--service-log-dir") {
+        if (value.empty()) return fail("needs a directory");
+        output.dir = std::string(value);
+    } else if (name == "--service-log-max-size" || name == "--service-log-ring") {
+        auto size = parse_size(value);
+        if (!size) return fail(size.error().message());
+        if (name == "--service-log-max-size") output.max_size = *size;
+        if (name == "--service-log-ring") output.ring_bytes = static_cast<std::size_t>(*size);
+    } else if (name == "--service-log-keep") {
+        unsigned keep = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), keep);
+        if (ec != std::errc() || end != value.data() + value.size() || keep > 1000) {
+            return fail(fmt::format("'{}' is not a number of files from 0 to 1000", value));
+        }
+        output.keep = keep;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool is_output_flag(std::string_view name) {
+    return name == "--service-output" || name == "--service-output-full" ||
+           name == "--service-log-dir" || name == "--service-log-max-size" ||
+           name == "--service-log-ring" || name == "--service-log-keep";
+}
+
 }  // namespace
 
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text) {
@@ -25,6 +66,23 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text) 
         if (text == name) return level;
     }
     return std::nullopt;
+}
+
+core::Result<std::uint64_t> parse_size(std::string_view text) {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    std::uint64_t scale = 1;
+    if (unit == "K" || unit == "k") scale = 1024;
+    if (unit == "M" || unit == "m") scale = 1024 * 1024;
+    if (unit == "G" || unit == "g") scale = 1024 * 1024 * 1024;
+    constexpr std::uint64_t kMax = std::uint64_t{1} << 40;
+    if (ec != std::errc() || (scale == 1 && !unit.empty()) || value == 0 || value > kMax / scale) {
+        return core::error(0, fmt::format("'{}' is not a size from 1 byte to 1T (a number, "
+                                          "optionally followed by K, M or G)",
+                                          text));
+    }
+    return value * scale;
 }
 
 core::Result<core::Duration> parse_seconds(std::string_view text) {
@@ -90,6 +148,12 @@ core::Result<SvinitOptions> parse_svinit_options(std::span<const std::string_vie
             if (flag.name == "--control-socket") options.control_socket = *value;
             if (flag.name == "--control-group") options.control_group = *value;
             if (flag.name == "--config") options.config_file = std::string(*value);
+        } else if (is_output_flag(flag.name)) {
+            auto value = value_of(flag);
+            if (!value) return std::unexpected(value.error());
+            if (auto ok = parse_output_flag(flag.name, *value, options.output); !ok) {
+                return std::unexpected(ok.error());
+            }
         } else if (flag.name == "--log-level") {
             auto value = value_of(flag);
             if (!value) return std::unexpected(value.error());
@@ -171,6 +235,17 @@ options:
   --healthy-run SECONDS             a run this long restarts at once (default 1)
   --backoff-min SECONDS             first restart delay after a quick exit (0.1)
   --backoff-max SECONDS             the delay doubles up to this (default 30)
+  --service-output MODE             where services' output goes: inherit (their
+                                    own stdout/stderr, the default), prefix
+                                    ("NAME | line" on svinit's stdout), json
+                                    (one JSON object per line) or file
+  --service-output-full block|drop  when svinit's stdout is full: stop reading
+                                    services (default) or drop their lines
+  --service-log-dir DIR             file mode: NAME.log here (/var/log/svinit)
+  --service-log-max-size SIZE       file mode: rotate at this size (default 1M)
+  --service-log-keep N              file mode: old files kept (default 5)
+  --service-log-ring SIZE           last output kept per service for svctl
+                                    logs (default 64K)
   --log-level LEVEL                 trace, debug, info, warn, error or off
   -q, --quiet                       only warnings and errors (--log-level warn)
   -h, --help                        show this help

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/event_loop.h"
+#include "services/log_settings.h"
 
 namespace svinit::launch {
 
@@ -33,6 +34,8 @@ struct SvinitOptions {
     core::Duration backoff_min = std::chrono::milliseconds(100);
     core::Duration backoff_max = std::chrono::seconds(30);
     core::Duration healthy_run = std::chrono::seconds(1);
+    // --service-output and the --service-log-* flags (docs/logging.md).
+    services::LogSettings output;
     // --config FILE: the main TOML file (default /etc/svinit/svinit.toml when it exists).
     // Its settings apply where no flag gave one: flags win over the file.
     std::optional<std::string> config_file;
@@ -51,6 +54,9 @@ inline constexpr std::string_view kDefaultServiceDir = "/etc/service";
 
 // "trace", "debug", "info", "warn", "error" or "off"; nullopt for anything else.
 std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text);
+
+// Parses a size in bytes: "65536", "64K", "1M", "1G" (powers of 1024), from 1 to 1 TiB.
+core::Result<std::uint64_t> parse_size(std::string_view text);
 
 // Parses a non-negative number of seconds ("5", "0.25") up to a day.
 core::Result<core::Duration> parse_seconds(std::string_view text);

@@ -1,6 +1,7 @@
 #include "launch/svinit_run.h"
 
 #include <grp.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -71,6 +72,7 @@ int run_init(RunPlan plan) {
     const auto& dirs = plan.service_dirs;
     plan.init.supervise = !dirs.empty();
     pid1::Init init(loop, *signals, std::move(plan.init), make_loader(dirs));
+    if (init.supervisor() != nullptr) init.supervisor()->set_output(plan.output, STDOUT_FILENO);
 
     std::unique_ptr<config::ServiceDirWatcher> watcher;
     std::unique_ptr<control::ControlServer> server;

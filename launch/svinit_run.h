@@ -11,6 +11,7 @@
 
 #include "core/event_loop.h"
 #include "pid1/init.h"
+#include "services/log_settings.h"
 
 namespace svinit::launch {
 
@@ -20,6 +21,7 @@ struct RunPlan {
     std::string control_socket;
     std::optional<gid_t> control_group;
     bool supervise_dir = true;  // keep runit's NAME/supervise/ directories
+    services::LogSettings output;  // where services' output goes
     pid1::InitConfig init;
 };
 

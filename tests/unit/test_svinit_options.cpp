@@ -134,3 +134,30 @@ TEST_CASE("the flags given are remembered, so that they win over the file", "[op
     // One bound alone is checked against the file's other bound later, by the loader.
     CHECK(parse({"--backoff-min", "60", "app"}));
 }
+
+TEST_CASE("--service-output and the --service-log-* flags", "[options][log]") {
+    using svinit::services::FullPolicy;
+    using svinit::services::OutputMode;
+    auto defaults = parse({"x"});
+    REQUIRE(defaults);
+    CHECK(defaults->output.mode == OutputMode::Inherit);
+    CHECK(defaults->output.when_full == FullPolicy::Block);
+
+    auto set = parse({"--service-output=file", "--service-log-dir", "/l", "--service-log-max-size",
+                      "2M", "--service-log-keep=0", "--service-log-ring=8K",
+                      "--service-output-full=drop", "x"});
+    REQUIRE(set);
+    CHECK(set->output.mode == OutputMode::File);
+    CHECK(set->output.dir == "/l");
+    CHECK(set->output.max_size == 2 * 1024 * 1024);
+    CHECK(set->output.keep == 0);
+    CHECK(set->output.ring_bytes == 8 * 1024);
+    CHECK(set->output.when_full == FullPolicy::Drop);
+
+    CHECK(parse({"--service-output=loud", "x"}).error().message() ==
+          "--service-output: \"loud\" is not an output mode (inherit, prefix, json or file)");
+    CHECK_FALSE(parse({"--service-log-max-size=0", "x"}));
+    CHECK_FALSE(parse({"--service-log-max-size=1X", "x"}));
+    CHECK_FALSE(parse({"--service-log-keep=-1", "x"}));
+    CHECK_FALSE(parse({"--service-output-full=maybe", "x"}));
+}

@@ -362,3 +362,14 @@ TEST_CASE("moving a definition keeps its spec equal; changing a value does not",
     const auto changed = f.service_of("[services.web]\ncommand = [\"web\", \"-v\"]\n");
     CHECK_FALSE(before == changed);
 }
+
+TEST_CASE("[log] mode sets where the service's output goes", "[config][toml][log]") {
+    TomlFixture f;
+    CHECK(f.service_of("[services.web]\ncommand = [\"w\"]\n").output == std::nullopt);
+    CHECK(f.service_of("[services.web]\ncommand = [\"w\"]\n[services.web.log]\nmode = \"json\"\n")
+              .output == svinit::services::OutputMode::Json);
+    const auto errors =
+        f.errors_of("[services.web]\ncommand = [\"w\"]\n[services.web.log]\nmode = \"loud\"\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("loud") != std::string::npos);
+}
