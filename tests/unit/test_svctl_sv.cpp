@@ -110,6 +110,7 @@ struct World {
                 }
                 case RequestKind::Shutdown:
                 case RequestKind::Check:
+                case RequestKind::Logs:  // sv never asks for logs
                     break;
             }
             r.results.push_back(std::move(result));
