@@ -73,7 +73,7 @@ TEST_CASE("a line of exactly the bound ended by a newline is not cut", "[log][li
 
 TEST_CASE("prefixed lines name the service and pass bytes through", "[log][format]") {
     LogLine line{{}, LogStream::Stderr, std::string("hi\x01\xff", 4), false, false};
-    CHECK(format_prefixed("web", line) == std::string("web | hi\x01\xff\n", 12));
+    CHECK(format_prefixed("web", line) == std::string("web | hi\x01\xff\n", 11));
     line.continued = true;
     CHECK(format_prefixed("web", line).starts_with("web + "));
 }
