@@ -135,7 +135,7 @@ TEST_CASE("the flags given are remembered, so that they win over the file", "[op
     CHECK(parse({"--backoff-min", "60", "app"}));
 }
 
-TEST_CASE("--service-output and the --service-log-* flags", "[options][log]") {
+TEST_CASE("the flags --service-output and --service-log-*", "[options][log]") {
     using svinit::services::FullPolicy;
     using svinit::services::OutputMode;
     auto defaults = parse({"x"});
