@@ -373,6 +373,15 @@ services::ServiceSpec read_toml_service(const toml::table& table, const std::str
     if (auto health = service.table("health")) spec.health = read_health(*health);
     if (auto log = service.table("log")) {
         if (auto mode = log->choice<services::OutputMode>("mode", kOutputModes)) spec.output = *mode;
+        if (auto text = log->string("prefix")) {
+            auto format = services::parse_prefix_format(*text);
+            if (format) {
+                spec.prefix = std::move(*format);
+            } else {
+                log->error(*log->node("prefix"), "prefix", format.error().message());
+                log->forget_origin("prefix");
+            }
+        }
         log->finish();
     }
     check_type_rules(service, spec);

@@ -26,6 +26,10 @@ core::Result<bool> parse_output_flag(std::string_view name, std::string_view val
         auto policy = services::parse_full_policy(value);
         if (!policy) return fail(policy.error().message());
         output.when_full = *policy;
+    } else if (name == "--service-log-prefix") {
+        auto format = services::parse_prefix_format(value);
+        if (!format) return fail(format.error().message());
+        output.prefix = std::move(*format);
     } else if (name == "--service-log-dir") {
         if (value.empty()) return fail("needs a directory");
         output.dir = std::string(value);
@@ -50,7 +54,8 @@ core::Result<bool> parse_output_flag(std::string_view name, std::string_view val
 bool is_output_flag(std::string_view name) {
     return name == "--service-output" || name == "--service-output-full" ||
            name == "--service-log-dir" || name == "--service-log-max-size" ||
-           name == "--service-log-ring" || name == "--service-log-keep";
+           name == "--service-log-ring" || name == "--service-log-keep" ||
+           name == "--service-log-prefix";
 }
 
 }  // namespace
@@ -241,6 +246,9 @@ options:
                                     (one JSON object per line) or file
   --service-output-full block|drop  when svinit's stdout is full: stop reading
                                     services (default) or drop their lines
+  --service-log-prefix FIELDS       prefix mode: what stands before " | ", of
+                                    name, stream, rfc3339, tai64n, comma-
+                                    separated (default name)
   --service-log-dir DIR             file mode: NAME.log here (/var/log/svinit)
   --service-log-max-size SIZE       file mode: rotate at this size (default 1M)
   --service-log-keep N              file mode: old files kept (default 5)

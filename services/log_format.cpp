@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <utility>
 #include <cstdio>
 
 namespace svinit::services {
@@ -131,10 +134,67 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
             std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos)));
 }
 
+core::Result<PrefixFormat> parse_prefix_format(std::string_view text) {
+    static constexpr std::pair<std::string_view, PrefixField> kFields[] = {
+        {"name", PrefixField::Name},
+        {"stream", PrefixField::Stream},
+        {"rfc3339", PrefixField::Rfc3339},
+        {"tai64n", PrefixField::Tai64n}};
+    const auto fail = [&] {
+        return core::error(0, "\"" + std::string(text) +
+                                  "\" is not a prefix format (comma-separated fields, each "
+                                  "once: name, stream, rfc3339, tai64n)");
+    };
+    PrefixFormat format;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        const std::string_view word = text.substr(start, comma - start);
+        const auto* found = std::find_if(std::begin(kFields), std::end(kFields),
+                                         [&](const auto& f) { return f.first == word; });
+        if (found == std::end(kFields) ||
+            std::find(format.begin(), format.end(), found->second) != format.end()) {
+            return fail();
+        }
+        format.push_back(found->second);
+        start = comma + 1;
+    }
+    return format;
+}
+
+std::string tai64n(std::chrono::system_clock::time_point time) {
+    const auto nanos =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+    const auto seconds = static_cast<std::uint64_t>(nanos / 1'000'000'000);
+    const auto fraction = static_cast<std::uint32_t>(nanos % 1'000'000'000);
+    return fmt::format("@{:016x}{:08x}", (std::uint64_t{1} << 62) + 10 + seconds, fraction);
+}
+
 std::string format_prefixed(std::string_view service, const LogLine& line) {
+    return format_prefixed(service, line, default_prefix_format());
+}
+
+std::string format_prefixed(std::string_view service, const LogLine& line,
+                            const PrefixFormat& format) {
     std::string out;
-    out.reserve(service.size() + line.text.size() + 4);
-    out.append(service);
+    out.reserve(service.size() + line.text.size() + 4 + format.size() * 28);
+    for (std::size_t i = 0; i < format.size(); ++i) {
+        if (i > 0) out.push_back(' ');
+        switch (format[i]) {
+            case PrefixField::Name:
+                out.append(service);
+                break;
+            case PrefixField::Stream:
+                out.append(to_string(line.stream));
+                break;
+            case PrefixField::Rfc3339:
+                out.append(rfc3339(line.time));
+                break;
+            case PrefixField::Tai64n:
+                out.append(tai64n(line.time));
+                break;
+        }
+    }
     out.append(line.continued ? " + " : " | ");
     out.append(line.text);
     out.push_back('\n');

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "services/log_file.h"
+#include "services/log_format.h"
 #include "services/log_line.h"
 #include "services/log_ring.h"
 
@@ -36,6 +37,7 @@ core::Result<FullPolicy> parse_full_policy(std::string_view text);
 struct LogSettings {
     OutputMode mode = OutputMode::Inherit;
     FullPolicy when_full = FullPolicy::Block;
+    PrefixFormat prefix = default_prefix_format();  // prefix mode: what stands before " | "
     std::filesystem::path dir = "/var/log/svinit";  // file mode
     std::uint64_t max_size = kDefaultLogMaxSize;     // file mode: per file
     unsigned keep = kDefaultLogKeep;                 // file mode: old files kept

@@ -28,6 +28,7 @@ OutputCapture::OutputCapture(core::EventLoop& loop, std::string service, OutputM
     : loop_(loop),
       service_(std::move(service)),
       mode_(mode),
+      prefix_(settings.prefix),
       when_full_(settings.when_full),
       stdout_queue_(stdout_queue),
       ring_(settings.ring_bytes),
@@ -167,7 +168,7 @@ void OutputCapture::deliver(const LogLine& line) {
                      std::exchange(dropped_unreported_, 0));
     }
     stdout_queue_->write(mode_ == OutputMode::Json ? format_json(service_, line)
-                                                   : format_prefixed(service_, line));
+                                                   : format_prefixed(service_, line, prefix_));
 }
 
 }  // namespace svinit::services

@@ -78,6 +78,7 @@ private:
     core::EventLoop& loop_;
     std::string service_;
     OutputMode mode_;
+    PrefixFormat prefix_;
     FullPolicy when_full_;
     SharedOutput* stdout_queue_;
     std::optional<RotatingFile> file_;

@@ -55,8 +55,10 @@ core::Result<void> Service::capture_output(StdioSources& stdio) {
     if (output == nullptr) return {};
     const OutputMode mode = output->mode_for(spec_);
     if (mode == OutputMode::Inherit) return {};
+    LogSettings settings = output->settings;
+    if (spec_.prefix) settings.prefix = *spec_.prefix;
     auto capture = OutputCapture::create(
-        context_.loop, spec_.name, mode, output->settings, output->stdout_queue.get(),
+        context_.loop, spec_.name, mode, settings, output->stdout_queue.get(),
         [output, name = spec_.name](const LogLine& line) {
             if (output->on_line) output->on_line(name, line);
         });

@@ -203,6 +203,7 @@ struct ServiceSpec {
     // Where run's stdout and stderr go: TOML [log] mode; nullopt follows svinit's
     // --service-output. Ignored with `log` (the logger keeps its pipe).
     std::optional<OutputMode> output{};
+    std::optional<PrefixFormat> prefix{};  // TOML [log] prefix; nullopt: --service-log-prefix
 
     SourceKind source = SourceKind::RunitDir;
     ServiceType type = ServiceType::Simple;

@@ -63,6 +63,20 @@ TEST_CASE("prefix mode writes NAME | line for stdout and stderr; svctl logs -n s
     CHECK(unknown.status == 5);
 }
 
+TEST_CASE("prefix mode writes the fields --service-log-prefix chooses before the bar", "[output]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    Supervision sup(harness);
+    sup.add("web", ServiceFiles(shell_script("echo oops >&2\nexec sleep 1000\n")));
+    sup.start({"--service-output=prefix", "--service-log-prefix=rfc3339,stream,name"});
+    const auto lines = next_lines(sup, 1);
+    // 2026-11-28T01:45:00.123456Z stderr web | oops
+    REQUIRE(lines[0].size() > 28);
+    CHECK(lines[0][26] == 'Z');
+    CHECK(lines[0].substr(28) == "stderr web | oops");
+}
+
 TEST_CASE("json mode writes one JSON object per line", "[output]") {
     const std::string backend = GENERATE(from_range(kBackends));
     INFO("event loop backend: " << backend);

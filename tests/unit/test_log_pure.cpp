@@ -78,6 +78,27 @@ TEST_CASE("prefixed lines name the service and pass bytes through", "[log][forma
     CHECK(format_prefixed("web", line).starts_with("web + "));
 }
 
+TEST_CASE("the prefix format puts its fields in order before the bar", "[log][format]") {
+    using namespace std::chrono;
+    const system_clock::time_point time{seconds(1'000'000'000) + microseconds(5)};
+    LogLine line{time, LogStream::Stderr, "hi", false, false};
+    auto format = parse_prefix_format("rfc3339,name,stream");
+    REQUIRE(format);
+    CHECK(format_prefixed("web", line, *format) ==
+          "2001-09-09T01:46:40.000005Z web stderr | hi\n");
+    format = parse_prefix_format("tai64n,stream");
+    REQUIRE(format);
+    CHECK(format_prefixed("web", line, *format) == "@400000003b9aca0a00001388 stderr | hi\n");
+    CHECK(format_prefixed("web", line, default_prefix_format()) == "web | hi\n");
+    CHECK(tai64n(system_clock::time_point{}) == "@400000000000000a00000000");
+
+    CHECK_FALSE(parse_prefix_format(""));
+    CHECK_FALSE(parse_prefix_format("name,"));
+    CHECK_FALSE(parse_prefix_format("name,name"));
+    CHECK(parse_prefix_format("host").error().message().find("name, stream, rfc3339, tai64n") !=
+          std::string::npos);
+}
+
 TEST_CASE("JSON lines name service and stream and keep valid UTF-8", "[log][format]") {
     LogLine line{std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)) +
                      std::chrono::microseconds(5),

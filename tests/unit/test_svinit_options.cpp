@@ -160,4 +160,12 @@ TEST_CASE("the flags --service-output and --service-log-*", "[options][log]") {
     CHECK_FALSE(parse({"--service-log-max-size=1X", "x"}));
     CHECK_FALSE(parse({"--service-log-keep=-1", "x"}));
     CHECK_FALSE(parse({"--service-output-full=maybe", "x"}));
+
+    using svinit::services::PrefixField;
+    CHECK(defaults->output.prefix == svinit::services::PrefixFormat{PrefixField::Name});
+    auto prefix = parse({"--service-log-prefix=tai64n,name", "x"});
+    REQUIRE(prefix);
+    CHECK(prefix->output.prefix ==
+          svinit::services::PrefixFormat{PrefixField::Tai64n, PrefixField::Name});
+    CHECK_FALSE(parse({"--service-log-prefix=host", "x"}));
 }

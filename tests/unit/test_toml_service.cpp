@@ -373,3 +373,16 @@ TEST_CASE("[log] mode sets where the service's output goes", "[config][toml][log
     REQUIRE(errors.size() == 1);
     CHECK(errors[0].find("loud") != std::string::npos);
 }
+
+TEST_CASE("[log] prefix sets the service's prefix format", "[config][toml][log]") {
+    using svinit::services::PrefixField;
+    TomlFixture f;
+    CHECK(f.service_of("[services.web]\ncommand = [\"w\"]\n").prefix == std::nullopt);
+    CHECK(f.service_of("[services.web]\ncommand = [\"w\"]\n[services.web.log]\n"
+                       "prefix = \"stream,name\"\n")
+              .prefix == svinit::services::PrefixFormat{PrefixField::Stream, PrefixField::Name});
+    const auto errors = f.errors_of(
+        "[services.web]\ncommand = [\"w\"]\n[services.web.log]\nprefix = \"host\"\n");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].find("prefix") != std::string::npos);
+}
