@@ -112,6 +112,7 @@ Json encode_status(const ServiceStatus& status) {
     Json j{{"name", status.name}, {"dir", status.dir}};
     j.update(encode_process(status.main));
     j["log"] = status.log ? encode_process(*status.log) : Json(nullptr);
+    if (status.dropped_lines) j["dropped_lines"] = *status.dropped_lines;
     return j;
 }
 
@@ -124,6 +125,10 @@ ServiceStatus decode_status(const Json& value, const std::string& path, Problems
     if (const Json* log = f.optional_object("log")) {
         Fields lf(*log, f.path_of("log"), problems);
         status.log = decode_process(lf, problems);
+    }
+    if (auto dropped = f.optional_integer("dropped_lines", 0,
+                                          std::numeric_limits<std::int64_t>::max())) {
+        status.dropped_lines = static_cast<std::uint64_t>(*dropped);
     }
     return status;
 }

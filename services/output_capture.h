@@ -54,6 +54,10 @@ public:
     std::vector<LogLine> last(std::size_t n) const { return ring_.last(n); }
     std::uint64_t dropped() const noexcept { return dropped_; }
     OutputMode mode() const noexcept { return mode_; }
+    // Whether lines svinit's stdout cannot take are dropped (and counted in dropped()).
+    bool drops_when_full() const noexcept {
+        return when_full_ == FullPolicy::Drop && mode_ != OutputMode::File;
+    }
 
 private:
     struct Stream {

@@ -165,6 +165,7 @@ ServiceStatus Service::status() const {
     s.dir = spec_.main.dir.string();
     s.main = main_->status();
     if (log_) s.log = log_->status();
+    if (capture_ && capture_->drops_when_full()) s.dropped_lines = capture_->dropped();
     return s;
 }
 

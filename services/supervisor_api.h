@@ -39,6 +39,8 @@ struct ServiceStatus {
     std::string dir;
     ProcessStatus main;
     std::optional<ProcessStatus> log;
+    // With --service-output-full=drop (prefix and json): lines svinit's stdout could not take.
+    std::optional<std::uint64_t> dropped_lines;
 };
 
 // Commands from `svctl`/`sv`: wants, and signals passed on to the run process.

@@ -116,6 +116,9 @@ std::string format_status_line(std::string_view name, const services::ServiceSta
         line += "; ";
         line += format_process("log", *status.log, now, dialect);
     }
+    if (status.dropped_lines && *status.dropped_lines > 0 && dialect != Dialect::Runit) {
+        line += fmt::format("; {} output lines dropped", *status.dropped_lines);
+    }
     return line;
 }
 
@@ -147,6 +150,7 @@ std::string status_json(std::span<const control::ServiceResult> results,
         } else {
             j["log"] = nullptr;
         }
+        if (status.dropped_lines) j["dropped_lines"] = *status.dropped_lines;
         list.push_back(std::move(j));
     }
     nlohmann::json doc;

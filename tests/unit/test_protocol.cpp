@@ -71,6 +71,7 @@ services::ServiceStatus full_status() {
     log.last_exit = core::ExitStatus::exited(3);
     log.restarts = 2;
     s.log = log;
+    s.dropped_lines = 12;
     return s;
 }
 
@@ -93,6 +94,7 @@ void check_same(const services::ServiceStatus& a, const services::ServiceStatus&
     check_same(a.main, b.main);
     REQUIRE(a.log.has_value() == b.log.has_value());
     if (a.log) check_same(*a.log, *b.log);
+    CHECK(a.dropped_lines == b.dropped_lines);
 }
 
 Response response_round_trip(const Response& response) {

@@ -244,3 +244,22 @@ TEST_CASE("response JSON carries the error codes by their wire names", "[svctl]"
     CHECK(checked["check_ok"] == true);
     CHECK(checked["results"].empty());
 }
+
+TEST_CASE("dropped output lines show in status, as text and JSON, when the policy drops",
+          "[svctl]") {
+    ServiceStatus s = service(process(State::Run, 123, 45s, Want::Up));
+    CHECK(format_status_line("web", s, kNow, Dialect::Svctl) == "run: web: (pid 123) 45s");
+    s.dropped_lines = 0;
+    CHECK(format_status_line("web", s, kNow, Dialect::Svctl) == "run: web: (pid 123) 45s");
+    s.dropped_lines = 7;
+    CHECK(format_status_line("web", s, kNow, Dialect::Svctl) ==
+          "run: web: (pid 123) 45s; 7 output lines dropped");
+    CHECK(format_status_line("web", s, kNow, Dialect::Runit) == "run: web: (pid 123) 45s");
+
+    std::vector<svinit::control::ServiceResult> results(2);
+    results[0].status = s;
+    results[1].status = service(process(State::Down, 0, 1s, Want::Down));
+    auto doc = nlohmann::json::parse(svinit::svctl::status_json(results, {}, kNow));
+    CHECK(doc["services"][0]["dropped_lines"] == 7);
+    CHECK_FALSE(doc["services"][1].contains("dropped_lines"));
+}
