@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "support/control_socket.h"
 #include "support/procfs.h"
 #include "support/services.h"
 
@@ -24,66 +25,6 @@ using namespace svinit::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-UniqueFd connect_to(const std::string& path) {
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    REQUIRE(fd.valid());
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    REQUIRE(path.size() < sizeof addr.sun_path);
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
-        FAIL("connect " << path << ": " << std::strerror(errno));
-    }
-    return fd;
-}
-
-// Sends as much of data as the peer takes: it may close the connection before it has read
-// everything (that is what an oversized request gets).
-void send_what_it_takes(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-        if (sent < 0 && errno == EINTR) continue;
-        if (sent < 0) return;  // EPIPE, ECONNRESET: the server has hung up
-        data.remove_prefix(static_cast<size_t>(sent));
-    }
-}
-
-struct Reply {
-    std::string data;
-    bool closed = false;  // end of file, or ECONNRESET (the server closed with our bytes unread)
-    std::string how;
-};
-
-// Reads (a socket or a pipe) until the other end closes it or timeout passes.
-Reply read_to_close(int fd, Millis timeout) {
-    Reply reply;
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-        const auto left = std::chrono::ceil<Millis>(deadline - Clock::now()).count();
-        pollfd p{fd, POLLIN, 0};
-        const int ready = ::poll(&p, 1, left <= 0 ? 0 : static_cast<int>(left));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) {
-            reply.how = "still open after " + std::to_string(timeout.count()) + " ms";
-            return reply;
-        }
-        char chunk[4096];
-        const ssize_t got = ::read(fd, chunk, sizeof chunk);
-        if (got > 0) {
-            reply.data.append(chunk, static_cast<size_t>(got));
-        } else if (got == 0 || errno == ECONNRESET) {
-            reply.closed = true;
-            reply.how = got == 0 ? "end of file" : "ECONNRESET";
-            return reply;
-        } else if (errno != EINTR) {
-            reply.how = std::string("recv: ") + std::strerror(errno);
-            return reply;
-        }
-    }
-}
 
 // Connects as uid/gid 65534 with no groups (root can, as the socket is 0666 now), sends a
 // status request and returns the reply, read until the server closes.
