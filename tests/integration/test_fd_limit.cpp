@@ -80,10 +80,11 @@ TEST_CASE("near the open file limit new services are refused and the rest keep r
     restart.insert(restart.end(), running.begin(), running.end());
     supervision.svctl_ok(restart);
     expect_starts(supervision, running);
-    for (const auto& service : supervision.svctl_ok({"--json", "status"}).lines) {
-        for (const auto& status : nlohmann::json::parse(service)["services"]) {
-            CHECK(status["state"] == "run");
-        }
-    }
+    const CommandResult after = supervision.svctl_ok({"--json", "status"});
+    REQUIRE(after.lines.size() == 1);
+    // Kept whole: a range-for over parse(...)["services"] would outlive the parsed document.
+    const auto statuses = nlohmann::json::parse(after.lines[0]);
+    CHECK(statuses["services"].size() == running.size());
+    for (const auto& status : statuses["services"]) CHECK(status["state"] == "run");
     CHECK(supervision.stop() == 0);
 }
