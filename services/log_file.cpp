@@ -11,7 +11,9 @@ namespace svinit::services {
 std::filesystem::path rotated_path(const std::filesystem::path& current, unsigned index) {
     if (index == 0) return current;
     std::filesystem::path p = current;
-    p += "." + std::to_string(index);
+    // Two appends, not "." + to_string(): GCC 12 at -O3 warns falsely (-Wrestrict) on that.
+    p += ".";
+    p += std::to_string(index);
     return p;
 }
 
