@@ -9,4 +9,8 @@ struct Overloaded : Fs... {
     using Fs::operator()...;
 };
 
+// Clang before 17 does not deduce aggregate template arguments (P1816); the guide does.
+template <typename... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
 }  // namespace svinit::core
