@@ -75,13 +75,8 @@ int main(int argc, char** argv) {
     const auto configured = launch::read_configuration(*options, stderr);
     if (configured.exit_code != 0) return configured.exit_code;
     auto dirs = service_dirs(*options);
-    if (options->command.empty() && dirs.empty() && !configured.toml_services.empty()) {
-        std::fprintf(stderr,
-                     "svinit: TOML services are not supervised yet, and there is nothing else "
-                     "to run\n");
-        return exit_code::kConfig;
-    }
-    if (options->command.empty() && dirs.empty()) {
+    const bool toml = !configured.toml_services.empty();
+    if (options->command.empty() && dirs.empty() && !toml) {
         usage_error(std::string("no command given, and no service directory (") +
                     std::string(launch::kDefaultServiceDir) + " does not exist)");
         return exit_code::kUsage;
@@ -95,10 +90,6 @@ int main(int argc, char** argv) {
         }
     }
     launch::setup_logging(options->log_level);
-    if (!configured.toml_services.empty()) {
-        spdlog::error("TOML services are not supervised yet; not started: {}",
-                      fmt::join(configured.toml_services, ", "));
-    }
     launch::RunPlan plan;
     plan.event_loop = options->event_loop;
     plan.service_dirs = std::move(dirs);
@@ -106,11 +97,12 @@ int main(int argc, char** argv) {
     plan.control_group = control_group;
     plan.supervise_dir = options->supervise_dir;
     plan.output = options->output;
+    plan.config = configured.request;
     plan.init = {options->command,
                  options->signal_group,
                  options->kill_all_on_exit,
                  options->kill_grace,
-                 false,
+                 toml,
                  service_policy(*options),
                  {}};
     return launch::run_init(std::move(plan));

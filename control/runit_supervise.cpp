@@ -47,8 +47,9 @@ void RunitSupervise::flush() {
 void RunitSupervise::sync(const std::string& name) {
     auto status = api_.status(name);
     auto it = entries_.find(name);
-    if (!status) {
-        // Removed: what runsv leaves behind when it exits.
+    if (!status || status->dir.empty()) {
+        // Removed (what runsv leaves behind when it exits), or a TOML service, which has
+        // no service directory to keep supervise/ in.
         if (it != entries_.end()) {
             release(it->second.main);
             release(it->second.log);

@@ -48,6 +48,11 @@ public:
 
     // Signals a tracked child through its pidfd, so a reused pid is never hit.
     virtual Result<void> signal(ChildToken token, int sig) = 0;
+
+    // Signals a tracked child's process group (spawned with new_process_group, so its pid
+    // names it), so children of a `sh -c` go too. Falls back to signal() where there are
+    // no groups (a fake).
+    virtual Result<void> signal_group(ChildToken token, int sig) { return signal(token, sig); }
 };
 
 using TrackedChild = ChildHost::TrackedChild;

@@ -60,6 +60,18 @@ Result<void> ChildReaper::signal(ChildToken token, int sig) {
     return {};
 }
 
+// The group named by the child's pid exists while the child is tracked (a zombie keeps its
+// pid and group id from reuse until it is reaped); should the child have left it (setsid),
+// the child alone is signalled.
+Result<void> ChildReaper::signal_group(ChildToken token, int sig) {
+    if (find(token) == nullptr) {
+        return error(ESRCH,
+                     fmt::format("signal {}: pid {} is not a child of svinit", sig, token.pid));
+    }
+    if (::kill(-token.pid, sig) == 0) return {};
+    return signal(token, sig);
+}
+
 ChildReaper::NoChildrenListener ChildReaper::on_no_children(Callback cb) {
     on_no_children_ = std::move(cb);
     return NoChildrenListener(*this, ++no_children_serial_);

@@ -35,6 +35,7 @@ public:
     Result<TrackedChild> spawn(const SpawnOptions& options, ExitCallback on_exit) override;
     void untrack(ChildToken token) override;
     Result<void> signal(ChildToken token, int sig) override;
+    Result<void> signal_group(ChildToken token, int sig) override;
 
     // Takes a child started with core::spawn(options, reports()) and watches it.
     Result<TrackedChild> track(Child child, ExitCallback on_exit);

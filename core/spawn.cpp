@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <termios.h>
 
@@ -93,6 +94,20 @@ std::optional<struct rlimit> g_child_fd_limit;
     if (::sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) child_fail(report_fd, SpawnStage::Signals);
     // Lowering a soft limit cannot fail; were it to, the child keeps svinit's.
     if (g_child_fd_limit) ::setrlimit(RLIMIT_NOFILE, &*g_child_fd_limit);
+    for (const SpawnLimit& limit : options.limits) {
+        const struct rlimit value {limit.soft, limit.hard};
+        if (::setrlimit(static_cast<__rlimit_resource>(limit.resource), &value) != 0) {
+            child_fail(report_fd, SpawnStage::Limits);
+        }
+    }
+    if (options.umask) ::umask(*options.umask);
+    // Groups before the uid: once it is not 0 any more, they cannot be changed.
+    if (const auto& cred = options.credentials) {
+        if (::setgroups(cred->groups.size(), cred->groups.data()) != 0 ||
+            ::setgid(cred->gid) != 0 || ::setuid(cred->uid) != 0) {
+            child_fail(report_fd, SpawnStage::Credentials);
+        }
+    }
     ::execve(options.path.c_str(), argv, envp);
     child_fail(report_fd, SpawnStage::Exec);
 }
@@ -139,6 +154,8 @@ std::string SpawnFailure::describe() const {
         case SpawnStage::Stdio: what = "dup2"; break;
         case SpawnStage::Signals: what = "sigprocmask"; break;
         case SpawnStage::Exec: what = "exec"; break;
+        case SpawnStage::Limits: what = "setrlimit"; break;
+        case SpawnStage::Credentials: what = "setgroups/setgid/setuid"; break;
     }
     return fmt::format("{}: {}", what, std::strerror(error));
 }

@@ -19,6 +19,19 @@
 
 namespace svinit::core {
 
+// Who the child runs as; ids resolved before the spawn (core/credentials.h).
+struct SpawnCredentials {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;  // supplementary groups, set as they are
+};
+
+struct SpawnLimit {
+    int resource = 0;  // RLIMIT_NOFILE, ...
+    unsigned long soft = 0;
+    unsigned long hard = 0;
+};
+
 struct SpawnOptions {
     std::string path;                              // executable, already resolved
     std::vector<std::string> argv;                 // argv[0] included
@@ -29,9 +42,12 @@ struct SpawnOptions {
     int stderr_fd = -1;
     bool new_process_group = true;
     int foreground_tty = -1;  // make the child's group the foreground group of this tty
+    std::vector<SpawnLimit> limits;  // set after the fd limit svinit gives back
+    std::optional<mode_t> umask;
+    std::optional<SpawnCredentials> credentials;  // last before exec
 };
 
-enum class SpawnStage : int { ProcessGroup = 1, Directory, Stdio, Signals, Exec };
+enum class SpawnStage : int { ProcessGroup = 1, Directory, Stdio, Signals, Exec, Limits, Credentials };
 
 struct SpawnFailure {
     SpawnStage stage;

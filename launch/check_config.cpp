@@ -80,6 +80,7 @@ ConfigOutcome read_configuration(SvinitOptions& options, std::FILE* err) {
     for (const auto& spec : loaded.services) {
         if (spec.source == services::SourceKind::Toml) outcome.toml_services.push_back(spec.name);
     }
+    outcome.request = std::move(request);
     return outcome;
 }
 

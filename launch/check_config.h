@@ -21,7 +21,9 @@ int check_config(const SvinitOptions& options, std::FILE* out, std::FILE* err);
 // otherwise.
 struct ConfigOutcome {
     int exit_code = 0;
-    std::vector<std::string> toml_services;  // declared; not supervised yet
+    std::vector<std::string> toml_services;  // declared
+    // What to read again at every reload, when there are configuration files.
+    std::optional<config::LoadRequest> request;
 };
 ConfigOutcome read_configuration(SvinitOptions& options, std::FILE* err);
 

@@ -36,6 +36,31 @@ pid1::ServiceLoader make_loader(std::vector<std::filesystem::path> dirs) {
     };
 }
 
+// Reads the configuration files and the service directories. A configuration with errors
+// changes nothing: the errors are logged and the services last read stay as they are.
+pid1::ServiceLoader make_config_loader(config::LoadRequest request) {
+    auto reported = std::make_shared<std::set<std::string>>();
+    auto last_good = std::make_shared<std::vector<services::ServiceSpec>>();
+    return [request = std::move(request), reported, last_good] {
+        auto loaded = config::load_config(request);
+        std::set<std::string> now;
+        for (const auto& diagnostic : loaded.service_dir_problems) {
+            auto text = diagnostic.describe();
+            if (!reported->contains(text)) spdlog::warn("{}", text);
+            now.insert(std::move(text));
+        }
+        *reported = std::move(now);
+        if (!loaded.ok()) {
+            for (const auto& error : loaded.errors) spdlog::error("{}", error.describe());
+            spdlog::error("the configuration has {} error(s); reload rejected, services unchanged",
+                          loaded.errors.size());
+            return *last_good;
+        }
+        *last_good = loaded.services;
+        return std::move(loaded.services);
+    };
+}
+
 }  // namespace
 
 std::optional<gid_t> group_id(const std::string& group) {
@@ -70,15 +95,19 @@ int run_init(RunPlan plan) {
     LogAttachment log_attachment(loop);
 
     const auto& dirs = plan.service_dirs;
-    plan.init.supervise = !dirs.empty();
-    pid1::Init init(loop, *signals, std::move(plan.init), make_loader(dirs));
+    plan.init.supervise = plan.init.supervise || !dirs.empty();
+    const bool supervise = plan.init.supervise;
+    pid1::Init init(loop, *signals, std::move(plan.init),
+                    plan.config ? make_config_loader(std::move(*plan.config)) : make_loader(dirs));
     if (init.supervisor() != nullptr) init.supervisor()->set_output(plan.output, STDOUT_FILENO);
 
     std::unique_ptr<config::ServiceDirWatcher> watcher;
     std::unique_ptr<control::ControlServer> server;
-    if (!dirs.empty()) {
+    if (supervise) {
         // Watch before the first scan, so no change falls between the two.
-        auto watching = config::ServiceDirWatcher::create(loop, dirs, [&init] { init.reload(); });
+        auto watching = dirs.empty()
+                            ? core::Result<std::unique_ptr<config::ServiceDirWatcher>>(nullptr)
+                            : config::ServiceDirWatcher::create(loop, dirs, [&init] { init.reload(); });
         if (watching) {
             watcher = std::move(*watching);
         } else {
@@ -97,7 +126,7 @@ int run_init(RunPlan plan) {
     // runit's own sv reads and commands NAME/supervise/; declared after the server, so
     // it is gone before the supervisor it observes.
     std::unique_ptr<control::RunitSupervise> runit_supervise;
-    if (!dirs.empty() && plan.supervise_dir) {
+    if (supervise && plan.supervise_dir) {
         runit_supervise = std::make_unique<control::RunitSupervise>(loop, *init.supervisor());
         runit_supervise->start();
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config_loader.h"
 #include "core/event_loop.h"
 #include "pid1/init.h"
 #include "services/log_settings.h"
@@ -22,6 +23,9 @@ struct RunPlan {
     std::optional<gid_t> control_group;
     bool supervise_dir = true;  // keep runit's NAME/supervise/ directories
     services::LogSettings output;  // where services' output goes
+    // With configuration files: what the supervisor reads (TOML and runit services) at
+    // start and at every reload, instead of scanning service_dirs alone.
+    std::optional<config::LoadRequest> config;
     pid1::InitConfig init;
 };
 

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "services/notify_message.h"
 #include "services/output_context.h"
 
 namespace svinit::services {
@@ -14,6 +15,30 @@ Policy policy_for(const ProcessSpec& spec, const Policy& defaults) {
     policy.has_finish = spec.finish.has_value();
     policy.control_scripts.clear();
     for (const auto& [script, path] : spec.control) policy.control_scripts.push_back(script);
+    return policy;
+}
+
+bool uses_notify(const ServiceSpec& spec) {
+    return spec.source == SourceKind::Toml &&
+           (std::holds_alternative<NotifyReadiness>(spec.readiness.method) ||
+            spec.type == ServiceType::Notify);
+}
+
+Policy main_policy(const ServiceSpec& spec, const Policy& defaults) {
+    Policy policy = policy_for(spec.main, defaults);
+    if (spec.source != SourceKind::Toml) return policy;
+    const RestartSpec& restart = spec.restart;
+    policy.restart = restart.policy;
+    policy.backoff = {restart.backoff_initial, restart.backoff_max, restart.backoff_factor};
+    policy.min_healthy_run = restart.healthy_after;
+    policy.start_limit = restart.start_limit;
+    policy.oneshot = spec.type == ServiceType::Oneshot;
+    policy.stop_timeout = spec.stop.timeout;
+    policy.stop_signal = spec.stop.signal;
+    policy.kill_group = spec.stop.kill == KillMode::Group;
+    policy.wait_ready = uses_notify(spec);
+    policy.ready_timeout = spec.readiness.timeout;
+    if (!spec.stop.command.empty()) policy.control_scripts.push_back('t');
     return policy;
 }
 
@@ -44,8 +69,12 @@ core::Result<std::unique_ptr<Service>> Service::create(ProcessContext context, S
         return std::unexpected(captured.error());
     }
     s.main_ = std::make_unique<SupervisedProcess>(context, s.spec_.name, s.spec_.main,
-                                                  policy_for(s.spec_.main, policy), main_stdio,
+                                                  main_policy(s.spec_, policy), main_stdio,
                                                   [&s](State, State to) { s.on_main_change(to); });
+    s.main_->set_stop_command(s.spec_.stop.command);
+    if (uses_notify(s.spec_)) {
+        if (auto opened = s.open_notify_socket(); !opened) return std::unexpected(opened.error());
+    }
     return service;
 }
 
@@ -67,6 +96,49 @@ core::Result<void> Service::capture_output(StdioSources& stdio) {
     stdio.out = &capture_->stdout_fd();
     stdio.err = &capture_->stderr_fd();
     return {};
+}
+
+core::Result<void> Service::open_notify_socket() {
+    auto socket = core::NotifySocket::open(spec_.name);
+    if (!socket) return std::unexpected(socket.error());
+    notify_ = std::move(*socket);
+    auto watch = context_.loop.watch_readable(notify_->fd(), [this] { on_notify(); });
+    if (!watch) return std::unexpected(watch.error());
+    notify_watch_ = std::move(*watch);
+    main_->set_extra_env({"NOTIFY_SOCKET=" + notify_->address()});
+    return {};
+}
+
+// Its main process, or (kill = "group" or not) one in its process group: a `sh -c` that
+// runs the daemon as its child is the service too.
+bool Service::from_service(pid_t pid) const {
+    const pid_t run = main_->status().pid;
+    if (pid <= 0 || run <= 0) return false;
+    return pid == run || ::getpgid(pid) == run;
+}
+
+// A bounded batch per wakeup: the rest stay queued in the socket, and the watch fires
+// again, so a flood from one service cannot hold the loop.
+void Service::on_notify() {
+    for (int i = 0; i < 64; ++i) {
+        auto received = notify_->receive();
+        if (!received) {
+            spdlog::warn("{}: {}", spec_.name, received.error().message());
+            return;
+        }
+        if (!*received) return;
+        const auto& message = **received;
+        if (!from_service(message.pid)) {
+            spdlog::debug("{}: notify message from pid {}, not the service's: ignored",
+                          spec_.name, message.pid);
+            continue;
+        }
+        const NotifyMessage parsed = parse_notify(message.text);
+        if (parsed.status) notify_status_ = *parsed.status;
+        if (parsed.stopping) spdlog::debug("{}: says it is stopping", spec_.name);
+        if (parsed.ready) main_->post(Ready{});
+        if (on_change_) on_change_();
+    }
 }
 
 void Service::start() {
@@ -155,6 +227,11 @@ void Service::retire_logger() {
     }
 }
 
+void Service::set_gate(Gate gate) {
+    main_->post(DepsChanged{gate.open, gate.blocked});
+    gate_ = std::move(gate);
+}
+
 bool Service::settled() const noexcept {
     return main_->settled() && (!log_ || log_->settled());
 }
@@ -162,8 +239,14 @@ bool Service::settled() const noexcept {
 ServiceStatus Service::status() const {
     ServiceStatus s;
     s.name = spec_.name;
-    s.dir = spec_.main.dir.string();
+    // A TOML service has no service directory (main.dir is its working directory).
+    if (spec_.source != SourceKind::Toml) s.dir = spec_.main.dir.string();
     s.main = main_->status();
+    if (main_->state().waiting && gate_ && !gate_->open) {
+        s.main.reason = "waiting for " + gate_->waiting_for;
+    } else if (s.main.state == State::Starting && !notify_status_.empty()) {
+        s.main.reason = notify_status_;  // what it said with STATUS=
+    }
     if (log_) s.log = log_->status();
     if (capture_ && capture_->drops_when_full()) s.dropped_lines = capture_->dropped();
     return s;
@@ -179,13 +262,23 @@ std::optional<ServiceStatus> Service::logger_status() const {
 }
 
 bool Service::can_update_in_place(const ServiceSpec& spec) const {
+    if (spec.source != spec_.source) return false;
+    if (spec.source == SourceKind::Toml) {
+        // What the running process was started with must be the same; [restart], [stop]
+        // and `down` apply as they are.
+        ProcessSpec now = spec_.main;
+        now.normally_down = spec.main.normally_down;
+        return now == spec.main && spec.type == spec_.type &&
+               spec.readiness == spec_.readiness && spec.output == spec_.output;
+    }
     return spec.main.dir == spec_.main.dir && spec.log.has_value() == spec_.log.has_value() &&
            spec.output == spec_.output &&
            (!spec.log || spec.log->dir == spec_.log->dir);
 }
 
 void Service::update(ServiceSpec spec, Policy policy) {
-    main_->update(spec.main, policy_for(spec.main, policy));
+    main_->update(spec.main, main_policy(spec, policy));
+    main_->set_stop_command(spec.stop.command);
     if (log_ && spec.log) log_->update(*spec.log, policy_for(*spec.log, policy));
     spec_ = std::move(spec);
 }

@@ -12,7 +12,9 @@
 #include <memory>
 #include <optional>
 
+#include "core/notify_socket.h"
 #include "core/unique_fd.h"
+#include "services/dep_graph.h"
 #include "services/output_capture.h"
 #include "services/supervised_process.h"
 
@@ -47,6 +49,10 @@ public:
     // without one.
     std::optional<ServiceStatus> logger_status() const;
 
+    // The start gate its dependencies give it (dep_graph.h); told to run as DepsChanged.
+    const std::optional<Gate>& gate() const noexcept { return gate_; }
+    void set_gate(Gate gate);
+
     // A changed declaration that does not need a new process (finish, down file).
     bool can_update_in_place(const ServiceSpec& spec) const;
     void update(ServiceSpec spec, Policy policy);
@@ -54,6 +60,9 @@ public:
 private:
     Service(ProcessContext context, ServiceSpec spec, Changed on_change);
     void on_main_change(State to);
+    core::Result<void> open_notify_socket();
+    void on_notify();
+    bool from_service(pid_t pid) const;
     void retire_logger();
     core::Result<void> capture_output(StdioSources& stdio);
 
@@ -69,9 +78,18 @@ private:
     core::TimerHandle log_drain_timer_;
     bool retiring_ = false;
     Duration stop_timeout_{};
+    std::optional<Gate> gate_;
+    // readiness type notify: the service's NOTIFY_SOCKET, and the last STATUS= it sent.
+    std::optional<core::NotifySocket> notify_;
+    std::string notify_status_;
+    core::WatchHandle notify_watch_;  // last: gone before what its callback reaches
 };
 
 // The Policy of one program from the supervisor-wide defaults and its declaration.
 Policy policy_for(const ProcessSpec& spec, const Policy& defaults);
+
+// The Policy of a service's main program: policy_for, and for a TOML service its
+// [restart], [stop] and type, which the loader filled in with every default.
+Policy main_policy(const ServiceSpec& spec, const Policy& defaults);
 
 }  // namespace svinit::services

@@ -22,6 +22,10 @@ bool alive(State state) {
     return false;
 }
 
+bool exited_zero(const ExitStatus& status) {
+    return status.kind == ExitStatus::Kind::Exited && status.value == 0;
+}
+
 // Collects the next state and the actions of one step. Its helpers are the starred
 // procedures of the table in service_fsm.h.
 struct Builder {
@@ -52,6 +56,8 @@ struct Builder {
     }
 
     void send(int sig) { actions.emplace_back(Signal{sig}); }
+    // A signal of a stop: to the process group under kill = "group".
+    void send_stop(int sig) { actions.emplace_back(Signal{sig, policy.kill_group}); }
 
     void count_failure() {
         if (s.failures != std::numeric_limits<unsigned>::max()) ++s.failures;
@@ -68,12 +74,45 @@ struct Builder {
     bool same_run(const ControlRun& c) const { return alive(s.state) && s.run_id == c.run_id; }
 
     void spawn_now() {
+        if (!s.deps_open) {  // wait in starting for the dependencies
+            s.waiting = true;
+            return enter(State::Starting);
+        }
+        s.waiting = false;
         s.run_started = now;
         s.paused = false;
         s.exit_requested = false;
+        s.done = false;
         ++s.run_id;
+        if (policy.start_limit) {
+            s.recent_starts.push_back(now);
+            if (s.recent_starts.size() > policy.start_limit->burst + 1) {
+                s.recent_starts.erase(s.recent_starts.begin());
+            }
+        }
+        s.ready_failed = false;
         actions.emplace_back(Spawn{});
-        enter(policy.wait_ready ? State::Starting : State::Run);
+        enter(policy.wait_ready || policy.oneshot ? State::Starting : State::Run);
+        if (policy.wait_ready && policy.ready_timeout > Duration::zero()) {
+            arm(TimerPurpose::Ready, policy.ready_timeout);
+        }
+    }
+
+    // An automatic start (a restart, the end of a backoff): refused, and the service
+    // failed for good, once the start limit's burst was spent within its interval.
+    void auto_spawn() {
+        if (policy.start_limit) {
+            const auto& limit = *policy.start_limit;
+            std::erase_if(s.recent_starts,
+                          [&](TimePoint t) { return now - t >= limit.interval; });
+            if (s.recent_starts.size() >= limit.burst) {
+                cancel_timer();
+                enter(State::Failed);
+                s.fail_reason = FailReason::StartLimit;
+                return;
+            }
+        }
+        spawn();
     }
 
     // Run starts after control/u when the service has one (runsv runs it before every
@@ -91,12 +130,14 @@ struct Builder {
     void explicit_start(Want want) {
         s.want = want;
         s.failures = 0;
+        s.recent_starts.clear();
         spawn();
     }
 
     // runsv's stopservice(): control/t or TERM, then CONT so a stopped process can act on
     // it, then control/d (x). `after` is 0 for a restart, which runs neither d nor x.
     void stop(char after) {
+        if (timer_is(TimerPurpose::Ready)) cancel_timer();  // the stop timer replaces it
         if (policy.has_control('t')) {
             enter(State::Stopping);
             return run_control('t', ControlThen::Stop, SIGTERM, after);
@@ -108,8 +149,8 @@ struct Builder {
 
     // What follows control/t (or its absence) in a stop.
     void term_sent(bool term) {
-        if (term) send(SIGTERM);
-        send(SIGCONT);
+        if (term) send_stop(policy.stop_signal);
+        send_stop(SIGCONT);
         s.paused = false;
         if (!s.timer) arm(TimerPurpose::Stop, policy.stop_timeout);
     }
@@ -159,6 +200,11 @@ struct Builder {
         s.last_exit = status;
         s.last_run = now - s.run_started;
         s.paused = false;
+        if (policy.oneshot && s.state == State::Starting && exited_zero(status)) {
+            s.done = true;  // a setup step that did its work: up, with nothing running
+            s.failures = 0;
+            return enter(State::Run);
+        }
         if (!policy.has_finish) return after_run();
         const bool killed = status.kind == ExitStatus::Kind::Signaled;
         actions.emplace_back(SpawnFinish{killed ? -1 : status.value, killed ? status.value : 0});
@@ -193,14 +239,29 @@ struct Builder {
     // Run and finish are both gone: restart, back off, or rest.
     void after_run() {
         if (s.want != Want::Up) return go_down();
+        if (s.ready_failed) {  // stopped by us, but a failed start all the same
+            s.ready_failed = false;
+            count_failure();
+            return back_off(FailReason::NotReady);
+        }
         if (s.exit_requested) {  // stopped, then wanted up again: a restart asked for
             s.failures = 0;
             return spawn();
         }
+        const bool clean = s.last_exit && exited_zero(*s.last_exit);
+        if (clean && policy.restart != RestartPolicy::Always) {  // done, as it should be
+            s.want = Want::Down;
+            return enter(State::Down);
+        }
+        if (policy.restart == RestartPolicy::Never) {
+            enter(State::Failed);
+            s.fail_reason = FailReason::NoRestart;
+            return;
+        }
         if (s.last_run >= policy.min_healthy_run) {
             s.failures = 0;
             ++s.restarts;
-            return spawn();
+            return auto_spawn();
         }
         count_failure();
         back_off(FailReason::ExitedQuickly);
@@ -231,6 +292,16 @@ struct Handlers {
     }
 
     void operator()(const WantDown& e) {
+        if (b.s.waiting) {  // nothing runs yet
+            b.s.want = Want::Down;
+            b.s.waiting = false;
+            return b.enter(State::Down);
+        }
+        if (b.s.done) {  // a oneshot that is up has nothing to stop
+            b.s.want = Want::Down;
+            b.s.done = false;
+            return b.enter(State::Down);
+        }
         switch (b.s.state) {
             case State::Starting:
             case State::Run:
@@ -267,6 +338,8 @@ struct Handlers {
     }
 
     void operator()(const Restart&) {
+        if (b.s.waiting) return;  // starts once the dependencies allow
+        if (b.s.done) return b.explicit_start(Want::Up);  // run the oneshot again
         switch (b.s.state) {
             case State::Down:
             case State::Failed:
@@ -346,7 +419,7 @@ struct Handlers {
         switch (b.s.state) {
             case State::Stopping:
                 b.s.timer.reset();
-                return b.send(SIGKILL);
+                return b.send_stop(SIGKILL);
             case State::Finish:
                 b.s.timer.reset();
                 b.actions.emplace_back(SignalFinish{SIGKILL});
@@ -354,9 +427,13 @@ struct Handlers {
             case State::Backoff:
                 b.s.timer.reset();
                 ++b.s.restarts;
-                return b.spawn();
-            case State::Down:
+                return b.auto_spawn();
             case State::Starting:
+                if (e.purpose != TimerPurpose::Ready) return;
+                b.s.timer.reset();
+                b.s.ready_failed = true;
+                return b.stop(0);  // want stays up: backs off after the exit
+            case State::Down:
             case State::Run:
             case State::Failed:
                 return;  // these states never keep a timer
@@ -364,8 +441,10 @@ struct Handlers {
     }
 
     void operator()(const Ready&) {
+        if (b.s.waiting) return;  // not spawned yet: a stale word from a previous run
         switch (b.s.state) {
             case State::Starting:
+                b.cancel_timer();  // the ready timer
                 return b.enter(State::Run);
             case State::Down:
             case State::Run:
@@ -378,6 +457,7 @@ struct Handlers {
     }
 
     void operator()(const Pause&) {
+        if (b.s.done || b.s.waiting) return;  // nothing runs: a oneshot up, or waiting
         switch (b.s.state) {
             case State::Starting:
             case State::Run:
@@ -394,6 +474,7 @@ struct Handlers {
     }
 
     void operator()(const Continue&) {
+        if (b.s.done || b.s.waiting) return;  // nothing runs: a oneshot up, or waiting
         switch (b.s.state) {
             case State::Starting:
             case State::Run:
@@ -411,6 +492,7 @@ struct Handlers {
     }
 
     void operator()(const SendSignal& e) {
+        if (b.s.done || b.s.waiting) return;  // nothing runs: a oneshot up, or waiting
         switch (b.s.state) {
             case State::Starting:
             case State::Run:
@@ -440,6 +522,36 @@ struct Handlers {
         b.actions.emplace_back(KillControl{});
         b.control_done(false);
     }
+
+    void operator()(const DepsChanged& e) {
+        b.s.deps_open = e.open;
+        if (e.open) {
+            if (b.s.waiting && !b.s.control) b.spawn_now();
+            return;
+        }
+        if (!e.blocked) return;  // a running run keeps running; the next spawn waits
+        if (b.s.waiting || b.s.want == Want::Down) return;
+        switch (b.s.state) {
+            case State::Starting:
+            case State::Run:
+                if (b.s.done) {
+                    b.s.done = false;
+                    b.s.waiting = true;
+                    b.enter(State::Down);  // a Notify: the oneshot is no longer up
+                    return b.enter(State::Starting);
+                }
+                return b.stop(0);  // want stays up: after the exit it waits
+            case State::Backoff:
+                b.cancel_timer();
+                b.s.waiting = true;
+                return b.enter(State::Starting);
+            case State::Down:
+            case State::Stopping:
+            case State::Finish:
+            case State::Failed:
+                return;
+        }
+    }
 };
 
 // A command while a control script runs: in state down the wants only set want (the
@@ -468,6 +580,7 @@ struct WhileControlRuns {
     void operator()(const ControlExited&) {}
     void operator()(const ControlSpawnFailed&) {}
     void operator()(const ControlTimedOut&) {}
+    void operator()(const DepsChanged&) {}
 };
 
 }  // namespace
@@ -572,6 +685,8 @@ std::string_view to_string(TimerPurpose purpose) noexcept {
             return "finish";
         case TimerPurpose::Backoff:
             return "backoff";
+        case TimerPurpose::Ready:
+            return "ready";
     }
     return "?";
 }
@@ -586,6 +701,12 @@ std::string_view to_string(FailReason reason) noexcept {
             return "spawn failed";
         case FailReason::FinishSaidNoRestart:
             return "finish exited 125 (do not restart)";
+        case FailReason::StartLimit:
+            return "start limit hit";
+        case FailReason::NoRestart:
+            return "exited (restart policy never)";
+        case FailReason::NotReady:
+            return "not ready in time";
     }
     return "?";
 }
@@ -612,6 +733,7 @@ std::string_view event_name(const Event& event) noexcept {
             return "control spawn failed";
         }
         std::string_view operator()(const ControlTimedOut&) const { return "control timed out"; }
+        std::string_view operator()(const DepsChanged&) const { return "dependencies changed"; }
     };
     return std::visit(Names{}, event);
 }

@@ -104,6 +104,27 @@
 //     failure: a spawn that failed never ran, so no finish script: failures+1, then want
 //              up: arm backoff -> backoff; want down / once: -> down.
 //
+// TOML services add (policy; a runit service keeps the defaults, which change nothing):
+//   restart policy  in after: a run that exited 0 under on-failure or never -> down, want
+//                   down (its work is done); a failed one under never -> failed
+//                   (NoRestart); otherwise as above.
+//   start limit     an automatic spawn (after, the backoff timer) when burst spawns
+//                   happened within interval -> failed (StartLimit), until want up/once.
+//                   An explicit start forgets the count.
+//   oneshot         spawn -> starting; run exiting 0 while starting -> run with no
+//                   process (`done`): want down -> down, restart runs it again; signals
+//                   are ignored. A failing exit goes through after as any other.
+//   readiness       with wait_ready and ready_timeout, spawn arms the ready timer; Ready
+//                   cancels it. Fired while starting: stop(*) (want stays up), and the
+//                   exit counts as a quick failure (NotReady) that backs off.
+//   dependencies    DepsChanged sets deps_open. spawn while closed -> starting with
+//                   `waiting` (no process); opening then spawns. Blocked while starting or
+//                   run -> stop (want stays up: it restarts, and waits, after the exit);
+//                   while backing off -> cancel the timer, waiting. Want down while
+//                   waiting -> down.
+//   stop signal     stop sends policy.stop_signal (not TERM); with kill_group the stop
+//                   signal, CONT and the final KILL go to run's process group.
+//
 // Timers: a service has at most one. ArmTimer replaces any armed timer; CancelTimer
 // cancels it. The state records the armed one, so a late TimerFired is recognised. A
 // control script's deadline is its own: RunControl carries it, and the executor's timer for
@@ -119,6 +140,7 @@
 
 #include "core/exit_status.h"
 #include "services/backoff.h"
+#include "services/service_spec.h"
 
 namespace svinit::services {
 
@@ -128,21 +150,38 @@ using core::ExitStatus;
 
 enum class State { Down, Starting, Run, Stopping, Finish, Backoff, Failed };
 enum class Want { Up, Down, Once };
-enum class TimerPurpose { Stop, Finish, Backoff };
+enum class TimerPurpose { Stop, Finish, Backoff, Ready };
 
 // Why the service is in backoff or failed; None in every other state.
-enum class FailReason { None, ExitedQuickly, SpawnFailed, FinishSaidNoRestart };
+enum class FailReason {
+    None,
+    ExitedQuickly,
+    SpawnFailed,
+    FinishSaidNoRestart,
+    StartLimit,  // more automatic starts than the start limit allows: failed
+    NoRestart,   // exited with a failure under restart policy never
+    NotReady,    // not ready within the readiness timeout: stopped, backing off
+};
 
 // Per-service settings, from the ServiceSpec.
 struct Policy {
     bool has_finish = false;  // ./finish exists and is executable
     bool wait_ready = false;  // readiness is configured: spawn -> starting, Ready -> run
+    Duration ready_timeout{};  // with wait_ready: not ready by then is a failed start (0: none)
     Duration min_healthy_run = std::chrono::seconds(1);
     Duration finish_timeout = std::chrono::seconds(5);
     Duration stop_timeout = std::chrono::seconds(10);  // also each control script's limit
     BackoffPolicy backoff;
     // The letters C of the runit control scripts (control/C) the service has, e.g. "dt".
     std::string control_scripts;
+
+    // TOML's [restart] and [stop] and type (runit services keep the defaults: always, no
+    // start limit, TERM to the process).
+    RestartPolicy restart = RestartPolicy::Always;
+    std::optional<StartLimit> start_limit;
+    bool oneshot = false;     // type oneshot: starting until run exits 0, then run
+    int stop_signal = SIGTERM;
+    bool kill_group = false;  // the stop signal, CONT and KILL go to run's process group
 
     bool has_control(char script) const noexcept {
         return script != 0 && control_scripts.find(script) != std::string::npos;
@@ -187,6 +226,15 @@ struct ServiceState {
     int spawn_error = 0;  // errno of the last failed spawn, with FailReason::SpawnFailed
     std::uint64_t run_id = 0;           // counts spawns of run: names the run a script is about
     std::optional<ControlRun> control;  // a control script that runs
+    // Oneshot: run exited 0 and the service is up with no process.
+    bool done = false;
+    // Dependencies (DepsChanged): whether they let run start now, and whether the service
+    // is in starting only waiting for them (no process yet).
+    bool deps_open = true;
+    bool waiting = false;
+    bool ready_failed = false;  // this run was stopped for not getting ready in time
+    // Spawns counted by the start limit, oldest first; at most burst + 1 are kept.
+    std::vector<TimePoint> recent_starts;
 
     bool operator==(const ServiceState&) const = default;
 };
@@ -227,10 +275,18 @@ struct ControlSpawnFailed {
     int error = 0;
 };
 struct ControlTimedOut {};
+// What the service's dependencies say now (services/dep_graph.h's start gate): open, run
+// may start; closed, a spawn waits in starting until it opens; blocked (a required one
+// stopped or failed for good), a running run is stopped too, and started again once open.
+struct DepsChanged {
+    bool open = true;
+    bool blocked = false;
+};
 
 using Event = std::variant<WantUp, WantDown, WantOnce, Restart, ChildExited, SpawnFailed,
                            FinishExited, FinishSpawnFailed, TimerFired, Ready, Pause, Continue,
-                           SendSignal, ControlExited, ControlSpawnFailed, ControlTimedOut>;
+                           SendSignal, ControlExited, ControlSpawnFailed, ControlTimedOut,
+                           DepsChanged>;
 
 // The operator's commands, which wait while a control script runs.
 bool is_command(const Event& event) noexcept;
@@ -250,6 +306,7 @@ struct SpawnFinish {
 };
 struct Signal {  // to the run process
     int sig = 0;
+    bool group = false;  // to its process group (a stop under kill = "group")
     bool operator==(const Signal&) const = default;
 };
 struct SignalFinish {  // to the finish process

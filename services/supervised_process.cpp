@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/overloaded.h"
+#include "services/exec_plan.h"
 
 namespace svinit::services {
 namespace {
@@ -36,11 +37,10 @@ SupervisedProcess::SupervisedProcess(ProcessContext context, std::string label, 
 // settled programs only; should one still run, it becomes an orphan to be reaped, and no
 // callback can reach this object any more.
 
+// As services::start(), from the state kept so far (which may hold what the dependencies
+// said before the start).
 void SupervisedProcess::start() {
-    Transition t = services::start(spec_.normally_down, context_.loop.now(), policy_);
-    state_ = t.next;
-    for (const Action& action : t.actions) execute(action);
-    drain();
+    if (!spec_.normally_down) post(WantUp{});
 }
 
 void SupervisedProcess::post(const Event& event) {
@@ -95,7 +95,7 @@ void SupervisedProcess::execute(const Action& action) {
     std::visit(core::Overloaded{
                    [this](const Spawn&) { spawn_run(); },
                    [this](const SpawnFinish& a) { spawn_finish(a); },
-                   [this](const Signal& a) { signal_run(a.sig); },
+                   [this](const Signal& a) { signal_run(a.sig, a.group); },
                    [this](const SignalFinish& a) {
                        if (finish_) (void)context_.children.signal(finish_.id(), a.sig);
                    },
@@ -113,45 +113,70 @@ void SupervisedProcess::execute(const Action& action) {
                action);
 }
 
-void SupervisedProcess::signal_run(int sig) {
+void SupervisedProcess::signal_run(int sig, bool group) {
     if (!run_) return;  // gone already: its exit is on its way
-    if (auto sent = context_.children.signal(run_.id(), sig); !sent) {
+    auto sent = group ? context_.children.signal_group(run_.id(), sig)
+                      : context_.children.signal(run_.id(), sig);
+    if (!sent) {
         spdlog::warn("{}: {}", label_, sent.error().message());
     }
 }
 
-core::Result<core::TrackedChild> SupervisedProcess::spawn_program(
-    const std::filesystem::path& path, std::vector<std::string> argv,
-    core::ChildHost::ExitCallback on_exit) {
+core::Result<core::UniqueFd> SupervisedProcess::open_stdin() const {
     core::UniqueFd devnull;
     if (!stdio_.in) {
         devnull.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
         if (!devnull) return core::sys_error("open /dev/null");
     }
+    return devnull;
+}
+
+core::Result<core::TrackedChild> SupervisedProcess::spawn_program(
+    const std::filesystem::path& path, std::vector<std::string> argv,
+    core::ChildHost::ExitCallback on_exit) {
+    auto devnull = open_stdin();
+    if (!devnull) return std::unexpected(devnull.error());
     core::SpawnOptions options;
     options.path = path.string();
     options.argv = std::move(argv);
     options.cwd = spec_.dir.string();
-    options.stdin_fd = stdio_.in ? stdio_.in->get() : devnull.get();
+    options.stdin_fd = stdio_.in ? stdio_.in->get() : devnull->get();
     options.stdout_fd = stdio_.out ? stdio_.out->get() : -1;
     options.stderr_fd = stdio_.err ? stdio_.err->get() : -1;
     return context_.children.spawn(options, std::move(on_exit));
 }
 
+core::Result<core::TrackedChild> SupervisedProcess::spawn_command(
+    const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
+    core::ChildHost::ExitCallback on_exit) {
+    auto devnull = open_stdin();
+    if (!devnull) return std::unexpected(devnull.error());
+    auto options = exec_options(spec_, argv, extra_env);
+    if (!options) return std::unexpected(options.error());
+    options->stdin_fd = stdio_.in ? stdio_.in->get() : devnull->get();
+    options->stdout_fd = stdio_.out ? stdio_.out->get() : -1;
+    return context_.children.spawn(*options, std::move(on_exit));
+}
+
 void SupervisedProcess::spawn_run() {
-    auto child = spawn_program(kRun, {kRun}, [this](const core::ChildExit& exit) {
+    const bool toml = !spec_.command.empty();
+    auto on_exit = [this](const core::ChildExit& exit) {
         run_.release();
         if (exit.spawn_failure) {
-            spdlog::error("{}: cannot run {}/run: {}", label_, spec_.dir.string(),
+            spdlog::error("{}: cannot run {}: {}", label_,
+                          spec_.command.empty() ? spec_.dir.string() + "/run" : spec_.command[0],
                           exit.spawn_failure->describe());
             post(SpawnFailed{exit.spawn_failure->error});
         } else {
             spdlog::debug("{}: run exited with {}", label_, exit.status.describe());
             post(ChildExited{exit.status});
         }
-    });
+    };
+    auto child = toml ? spawn_command(spec_.command, extra_env_, std::move(on_exit))
+                      : spawn_program(kRun, {kRun}, std::move(on_exit));
     if (!child) {
-        spdlog::error("{}: cannot start {}: {}", label_, kRun, child.error().message());
+        spdlog::error("{}: cannot start {}: {}", label_, toml ? spec_.command[0] : kRun,
+                      child.error().message());
         queue_.push_back(SpawnFailed{child.error().code});
         return;
     }
@@ -183,8 +208,11 @@ void SupervisedProcess::spawn_finish(const SpawnFinish& args) {
 // runsv's custom(): control/C from the service directory, argv[0] "control/C", stdout to
 // the logger like run's; stdin /dev/null. Bounded by the deadline the state machine set.
 void SupervisedProcess::run_control(const RunControl& control) {
-    const std::string name = std::string("control/") + control.script;
-    auto child = spawn_program("./" + name, {name}, [this, name](const core::ChildExit& exit) {
+    // A TOML service's [stop] command stands where runit's control/t would.
+    const bool stop_command = control.script == 't' && !stop_command_.empty();
+    const std::string name =
+        stop_command ? std::string("stop command") : std::string("control/") + control.script;
+    auto on_exit = [this, name](const core::ChildExit& exit) {
         control_.release();
         control_timer_.reset();
         if (exit.spawn_failure) {
@@ -195,7 +223,9 @@ void SupervisedProcess::run_control(const RunControl& control) {
             spdlog::debug("{}: {} exited with {}", label_, name, exit.status.describe());
             post(ControlExited{exit.status});
         }
-    });
+    };
+    auto child = stop_command ? spawn_command(stop_command_, {}, std::move(on_exit))
+                              : spawn_program("./" + name, {name}, std::move(on_exit));
     if (!child) {
         spdlog::warn("{}: cannot start {}: {}", label_, name, child.error().message());
         queue_.push_back(ControlSpawnFailed{child.error().code});
@@ -290,6 +320,24 @@ std::string SupervisedProcess::failure_reason() const {
                                state_.failures);
         case FailReason::FinishSaidNoRestart:
             return "finish exited 125: not restarting until asked to";
+        case FailReason::StartLimit:
+            return fmt::format("start limit hit: {} starts within {}; not restarting until "
+                               "svctl up",
+                               state_.recent_starts.size(),
+                               policy_.start_limit ? seconds_text(policy_.start_limit->interval)
+                                                   : std::string("?"));
+        case FailReason::NotReady:
+            return fmt::format("not ready within {}; restarting in {} (attempt {})",
+                               seconds_text(policy_.ready_timeout),
+                               state_.timer ? seconds_text(state_.timer->deadline - state_.since)
+                                            : std::string("?"),
+                               state_.failures);
+        case FailReason::NoRestart: {
+            std::string what = state_.last_exit ? state_.last_exit->describe() : "exit";
+            return fmt::format("exited with {}; restart policy never: not restarting until "
+                               "svctl up",
+                               what);
+        }
     }
     return {};
 }

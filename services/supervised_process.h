@@ -64,6 +64,11 @@ public:
     // Takes a changed declaration (finish added, down file...) without a restart.
     void update(ProcessSpec spec, Policy policy);
 
+    // TOML's [stop] command: run for control/t (the policy must name 't').
+    void set_stop_command(std::vector<std::string> argv) { stop_command_ = std::move(argv); }
+    // Variables added to a TOML service's environment ("NOTIFY_SOCKET=@...").
+    void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
+
 private:
     void drain();
     void execute(const Action& action);
@@ -72,11 +77,16 @@ private:
     void arm_timer(const ArmTimer& timer);
     void run_control(const RunControl& control);
     void kill_control();
-    void signal_run(int sig);
+    void signal_run(int sig, bool group);
     void take_deferred();
     core::Result<core::TrackedChild> spawn_program(const std::filesystem::path& path,
                                                    std::vector<std::string> argv,
                                                    core::ChildHost::ExitCallback on_exit);
+    // A TOML service's program: argv through exec_plan.h.
+    core::Result<core::TrackedChild> spawn_command(const std::vector<std::string>& argv,
+                                                   const std::vector<std::string>& extra_env,
+                                                   core::ChildHost::ExitCallback on_exit);
+    core::Result<core::UniqueFd> open_stdin() const;
     std::string failure_reason() const;
 
     ProcessContext context_;
@@ -85,6 +95,8 @@ private:
     Policy policy_;
     StdioSources stdio_;
     StateChanged on_change_;
+    std::vector<std::string> stop_command_;
+    std::vector<std::string> extra_env_;
     ServiceState state_;
     // Handles last among what callbacks reach, so they are gone before the rest.
     core::TrackedChild run_;

@@ -47,17 +47,28 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
         wanted.erase(found);
         ++it;
     }
-    for (auto& [name, spec] : wanted) add(std::move(spec));
+    std::vector<Service*> added;
+    for (auto& [name, spec] : wanted) {
+        if (Service* service = add(std::move(spec))) added.push_back(service);
+    }
+    // Each new service learns its dependencies' state before it starts.
+    rebuild_graph();
+    for (Service* service : added) update_gate(*service);
+    for (Service* service : added) {
+        service->start();
+        notify_observers(service->spec().name);  // a normally-down one reports no change
+    }
+    update_gates();
 }
 
-void Supervisor::add(ServiceSpec spec) {
+Service* Supervisor::add(ServiceSpec spec) {
     std::string name = spec.name;
     if (!core::fds_available(core::kReservedFds + fds_needed(spec) + capture_fds(spec))) {
         spdlog::error(
             "{}: not started: too close to the open file limit ({}), where svinit keeps {} "
             "files for restarts and svctl; raise the limit (ulimit -n) to supervise more",
             name, core::fd_limit(), core::kReservedFds);
-        return;
+        return nullptr;
     }
     auto service = Service::create({loop_, children_, output_.get()}, std::move(spec), defaults_, [this, name] {
         notify_observers(name);
@@ -65,15 +76,15 @@ void Supervisor::add(ServiceSpec spec) {
     });
     if (!service) {
         spdlog::error("{}: {}", name, service.error().message());
-        return;
+        return nullptr;
     }
     Service& s = **service;
     services_.emplace(name, std::move(*service));
-    dirs_.add(name, s.spec().main.dir);
+    // A TOML service has no directory to be named by (main.dir is where it runs).
+    if (s.spec().source != SourceKind::Toml) dirs_.add(name, s.spec().main.dir);
     if (s.spec().log) dirs_.add(name + std::string(kLoggerSuffix), s.spec().log->dir);
     spdlog::debug("{}: supervising {}", name, s.spec().main.dir.string());
-    s.start();
-    notify_observers(name);  // a normally-down service has no state change to report
+    return &s;
 }
 
 void Supervisor::retire(std::unique_ptr<Service> service) {
@@ -98,6 +109,8 @@ void Supervisor::retire(std::unique_ptr<Service> service) {
 }
 
 void Supervisor::on_service_change() {
+    update_gates();
+    if (stop_all_done_) advance_stop_all();
     wake_waiters();
     // Retired services are destroyed outside their own callbacks, on the next turn of
     // the loop (a zero timer exists only while there is something to collect).
@@ -122,8 +135,7 @@ void Supervisor::collect_retired() {
 void Supervisor::stop_all(core::Callback done) {
     if (stopping_all()) return;
     stop_all_done_ = std::move(done);
-    auto services = std::exchange(services_, {});
-    for (auto& [name, service] : services) retire(std::move(service));
+    advance_stop_all();
     on_service_change();
 }
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "services/dep_graph.h"
 #include "services/dir_index.h"
 #include "services/output_context.h"
 #include "services/service.h"
@@ -74,7 +75,7 @@ private:
     Target find(std::string_view name) const;
     const SupervisedProcess* program_of(const Service& service, Program program) const;
 
-    void add(ServiceSpec spec);
+    Service* add(ServiceSpec spec);
     void retire(std::unique_ptr<Service> service);
     void on_service_change();
     void notify_observers(std::string_view name);
@@ -83,6 +84,14 @@ private:
     void on_log_line(std::string_view service, const LogLine& line);
     std::size_t capture_fds(const ServiceSpec& spec) const;
     bool reached(const Service& service, Program program, WaitTarget target) const;
+
+    // Dependencies (supervisor_deps.cpp): the graph of the services supervised, the start
+    // gates told to each service, and the stop of everything in reverse order.
+    void rebuild_graph();
+    DepStatus dep_status(std::string_view name) const;
+    void update_gates();
+    void update_gate(Service& service);
+    void advance_stop_all();
 
     core::EventLoop& loop_;
     core::ChildHost& children_;
@@ -107,6 +116,10 @@ private:
     bool stopped_all_ = false;
     core::Callback shutdown_handler_;
     core::TimerHandle collect_timer_;
+    DepGraph graph_;
+    bool updating_gates_ = false;  // update_gates() is running: a change in it loops again
+    bool gates_dirty_ = false;
+    bool advancing_stop_ = false;
 };
 
 }  // namespace svinit::services

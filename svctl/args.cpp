@@ -71,13 +71,14 @@ core::Result<void> interpret_words(std::vector<std::string> words, bool has_time
         args.kind = control::RequestKind::Status;
     } else if (verb == "wait") {
         args.kind = control::RequestKind::Wait;
-        if (rest.empty()) return core::error(0, "wait: missing up or down");
-        if (rest.front() == "up") {
+        if (rest.empty()) return core::error(0, "wait: missing up, ready or down");
+        // ready is up: state run is reached only once ready, where readiness is configured.
+        if (rest.front() == "up" || rest.front() == "ready") {
             args.target = services::WaitTarget::Up;
         } else if (rest.front() == "down") {
             args.target = services::WaitTarget::Down;
         } else {
-            return core::error(0, fmt::format("wait: '{}' is neither up nor down", rest.front()));
+            return core::error(0, fmt::format("wait: '{}' is not up, ready or down", rest.front()));
         }
         rest.erase(rest.begin());
     } else if (verb == "logs") {

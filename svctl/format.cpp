@@ -106,6 +106,10 @@ std::string format_process(std::string_view name, const services::ProcessStatus&
         line += "; ";
         line += p.reason;
     }
+    if (!runit && p.state == State::Starting && !p.reason.empty()) {  // "waiting for db"
+        line += ", ";
+        line += p.reason;
+    }
     return line;
 }
 

@@ -163,7 +163,7 @@ TEST_CASE("an invalid configuration at start: errors, exit 1, nothing run", "[co
     CHECK_FALSE(exists(harness.dir() + "/cron-ran"));
 }
 
-TEST_CASE("TOML services are declared but not supervised yet, and svinit says so", "[config]") {
+TEST_CASE("TOML services run beside a main command, whose status svinit exits with", "[config]") {
     const std::string backend = GENERATE(from_range(kBackends));
     INFO("event loop backend: " << backend);
     Harness harness(backend);
@@ -173,7 +173,5 @@ TEST_CASE("TOML services are declared but not supervised yet, and svinit says so
         harness.start({"--config", harness.dir() + "/svinit.toml"}, {"sh", "-c", "exit 3"});
     const int status = svinit.wait(30s);
     CHECK(status == 3);
-    CHECK_THAT(svinit.stderr_text(),
-               Catch::Contains("svinit: error: TOML services are not supervised yet; not "
-                               "started: web"));
+    CHECK_THAT(svinit.stderr_text(), !Catch::Contains("not supervised"));
 }

@@ -816,3 +816,237 @@ TEST_CASE("a restart wanted while control/d runs starts once it ends", "[fsm][co
     CHECK(h.s.want == Want::Up);
     CHECK(h.feed(ControlExited{kOk}) == Actions{Spawn{}, Notify{State::Down, State::Run}});
 }
+
+// ---- TOML's policies: restart policy, start limit, oneshot, stop signal and kill mode
+
+TEST_CASE("backoff grows by the configured factor", "[fsm]") {
+    CHECK(backoff_delay(3, BackoffPolicy{100ms, 30s, 3.0}) == 900ms);
+    CHECK(backoff_delay(5, BackoffPolicy{1s, 10s, 1.0}) == 1s);
+    CHECK(backoff_delay(200, BackoffPolicy{1ns, 30s, 1.5}) == 30s);
+    CHECK(backoff_delay(3, BackoffPolicy{100ms, 30s, 0.5}) == 100ms);  // below 1: as 1
+}
+
+TEST_CASE("restart policy on-failure: exit 0 goes down, a failure restarts", "[fsm][toml]") {
+    Policy p;
+    p.restart = RestartPolicy::OnFailure;
+    Harness h(p);
+    h.exit_after(5s, 0);
+    CHECK(h.s.state == State::Down);
+    CHECK(h.s.want == Want::Down);
+    CHECK(count<Spawn>(h.actions) == 0);
+    h.feed(WantUp{});
+    h.exit_after(5s, 3);
+    CHECK(h.s.state == State::Run);
+    CHECK(count<Spawn>(h.actions) == 1);
+}
+
+TEST_CASE("restart policy never: a failure is failed for good, exit 0 is down", "[fsm][toml]") {
+    Policy p;
+    p.restart = RestartPolicy::Never;
+    Harness h(p);
+    h.exit_after(5s, 1);
+    CHECK(h.s.state == State::Failed);
+    CHECK(h.s.fail_reason == FailReason::NoRestart);
+    CHECK(count<Spawn>(h.actions) == 0);
+    CHECK(h.s.want == Want::Up);  // as wanted it is not: check says so
+    h.feed(WantUp{});             // svctl up tries again
+    CHECK(h.s.state == State::Run);
+    h.exit_after(5s, 0);
+    CHECK(h.s.state == State::Down);
+}
+
+TEST_CASE("a stopped service restarts when asked whatever the restart policy", "[fsm][toml]") {
+    Policy p;
+    p.restart = RestartPolicy::Never;
+    Harness h(p);
+    h.feed(Restart{});
+    h.exit_after(1ms, 0);
+    CHECK(h.s.state == State::Run);
+    CHECK(count<Spawn>(h.actions) == 1);
+}
+
+TEST_CASE("the start limit fails a service that keeps restarting", "[fsm][toml]") {
+    Policy p;
+    p.start_limit = StartLimit{3, 10s};
+    p.min_healthy_run = 1ms;  // every exit restarts at once
+    Harness h(p);             // start 1
+    h.exit_after(1s, 1);      // start 2
+    h.exit_after(1s, 1);      // start 3
+    CHECK(h.s.state == State::Run);
+    h.exit_after(1s, 1);  // a 4th within 10s: refused
+    CHECK(h.s.state == State::Failed);
+    CHECK(h.s.fail_reason == FailReason::StartLimit);
+    CHECK(count<Spawn>(h.actions) == 0);
+    CHECK_FALSE(h.s.timer);
+
+    h.feed(WantUp{});  // the operator's start counts afresh
+    CHECK(h.s.state == State::Run);
+    h.exit_after(1s, 1);
+    h.exit_after(1s, 1);
+    CHECK(h.s.state == State::Run);
+}
+
+TEST_CASE("starts older than the start limit's interval no longer count", "[fsm][toml]") {
+    Policy p;
+    p.start_limit = StartLimit{2, 10s};
+    p.min_healthy_run = 1ms;
+    Harness h(p);
+    for (int i = 0; i < 10; ++i) {
+        h.exit_after(6s, 1);
+        REQUIRE(h.s.state == State::Run);
+    }
+    CHECK(h.s.recent_starts.size() <= 3);  // bounded by burst + 1
+}
+
+TEST_CASE("the start limit applies to restarts after a backoff", "[fsm][toml]") {
+    Policy p;
+    p.start_limit = StartLimit{2, 1min};
+    Harness h(p);
+    h.exit_after(10ms, 1);
+    CHECK(h.s.state == State::Backoff);
+    h.fire();
+    CHECK(h.s.state == State::Run);
+    h.exit_after(10ms, 1);
+    h.fire();
+    CHECK(h.s.state == State::Failed);
+    CHECK(h.s.fail_reason == FailReason::StartLimit);
+}
+
+TEST_CASE("a oneshot is up once it exits 0, with nothing running", "[fsm][toml]") {
+    Policy p;
+    p.oneshot = true;
+    Harness h(p);
+    CHECK(h.s.state == State::Starting);
+    h.exit_after(10ms, 0);
+    CHECK(h.s.state == State::Run);
+    CHECK(h.s.done);
+    CHECK(count<Spawn>(h.actions) == 0);
+
+    h.feed(SendSignal{SIGHUP});
+    CHECK(h.ignored);
+    h.feed(WantDown{});
+    CHECK(h.s.state == State::Down);
+    CHECK(h.actions == Actions{Notify{State::Run, State::Down}});
+
+    h.feed(WantUp{});
+    h.exit_after(10ms, 0);
+    h.feed(Restart{});  // runs it again
+    CHECK(h.s.state == State::Starting);
+    CHECK(count<Spawn>(h.actions) == 1);
+}
+
+TEST_CASE("a oneshot that fails goes through the backoff", "[fsm][toml]") {
+    Policy p;
+    p.oneshot = true;
+    Harness h(p);
+    h.exit_after(10ms, 2);
+    CHECK(h.s.state == State::Backoff);
+    h.fire();
+    CHECK(h.s.state == State::Starting);
+}
+
+TEST_CASE("the stop signal and kill mode come from the policy", "[fsm][toml]") {
+    Policy p;
+    p.stop_signal = SIGINT;
+    p.kill_group = true;
+    p.stop_timeout = 3s;
+    Harness h(p);
+    h.feed(WantDown{});
+    CHECK(h.actions == Actions{Signal{SIGINT, true}, Signal{SIGCONT, true},
+                               ArmTimer{kT0 + 3s, TimerPurpose::Stop},
+                               Notify{State::Run, State::Stopping}});
+    CHECK(h.fire() == Actions{Signal{SIGKILL, true}});
+}
+
+// ---- dependencies, as the supervisor reports them
+
+TEST_CASE("a service whose dependencies are not ready waits in starting", "[fsm][deps]") {
+    Harness h;  // spawned at start: the gate was open
+    h.feed(WantDown{});
+    h.exit_after(10ms, 0);
+    REQUIRE(h.s.state == State::Down);
+    h.feed(DepsChanged{false, false});
+    CHECK(h.actions.empty());
+    h.feed(WantUp{});
+    CHECK(h.s.state == State::Starting);
+    CHECK(h.s.waiting);
+    CHECK(count<Spawn>(h.actions) == 0);
+    h.feed(SendSignal{SIGHUP});
+    CHECK(h.ignored);
+    h.feed(DepsChanged{true, false});
+    CHECK(h.actions == Actions{Spawn{}, Notify{State::Starting, State::Run}});
+    CHECK_FALSE(h.s.waiting);
+}
+
+TEST_CASE("want down while waiting for dependencies goes down", "[fsm][deps]") {
+    Harness h(Policy{}, true);
+    h.feed(DepsChanged{false, true});
+    h.feed(WantUp{});
+    REQUIRE(h.s.waiting);
+    h.feed(WantDown{});
+    CHECK(h.s.state == State::Down);
+    CHECK_FALSE(h.s.waiting);
+    h.feed(DepsChanged{true, false});
+    CHECK(count<Spawn>(h.actions) == 0);
+}
+
+TEST_CASE("a required dependency gone stops the service; back, it starts again", "[fsm][deps]") {
+    Harness h;
+    h.feed(DepsChanged{false, false});  // restarting: web keeps running
+    CHECK(h.actions.empty());
+    CHECK(h.s.state == State::Run);
+    h.feed(DepsChanged{false, true});  // gone for good: web stops, still wanted up
+    CHECK(h.s.state == State::Stopping);
+    CHECK(h.s.want == Want::Up);
+    h.exit_after(10ms, 0);
+    CHECK(h.s.state == State::Starting);
+    CHECK(h.s.waiting);
+    CHECK(count<Spawn>(h.actions) == 0);
+    h.feed(DepsChanged{true, false});
+    CHECK(count<Spawn>(h.actions) == 1);
+    CHECK(h.s.state == State::Run);
+}
+
+TEST_CASE("a blocked dependency cancels a backoff", "[fsm][deps]") {
+    Harness h;
+    h.exit_after(10ms, 1);
+    REQUIRE(h.s.state == State::Backoff);
+    h.feed(DepsChanged{false, true});
+    CHECK(h.actions == Actions{CancelTimer{}, Notify{State::Backoff, State::Starting}});
+    CHECK(h.s.waiting);
+}
+
+TEST_CASE("not ready within the readiness timeout is a failed start that backs off",
+          "[fsm][readiness]") {
+    Policy p;
+    p.wait_ready = true;
+    p.ready_timeout = 5s;
+    p.stop_timeout = 2s;
+    Harness h(p);
+    CHECK(h.actions == Actions{Spawn{}, Notify{State::Down, State::Starting},
+                               ArmTimer{kT0 + 5s, TimerPurpose::Ready}});
+    CHECK(h.fire() == Actions{Signal{SIGTERM}, Signal{SIGCONT},
+                              ArmTimer{kT0 + 7s, TimerPurpose::Stop},
+                              Notify{State::Starting, State::Stopping}});
+    CHECK(h.s.want == Want::Up);
+    h.exit_after(10ms, 0);
+    CHECK(h.s.state == State::Backoff);
+    CHECK(h.s.fail_reason == FailReason::NotReady);
+    CHECK(h.s.failures == 1);
+    h.fire();
+    CHECK(h.s.state == State::Starting);
+    h.advance(1s);
+    h.feed(Ready{});
+    CHECK(h.actions == Actions{CancelTimer{}, Notify{State::Starting, State::Run}});
+    CHECK_FALSE(h.s.timer);
+}
+
+TEST_CASE("want down while waiting to be ready stops with the stop timer", "[fsm][readiness]") {
+    Policy p;
+    p.wait_ready = true;
+    p.ready_timeout = 5s;
+    Harness h(p);
+    h.feed(WantDown{});
+    REQUIRE(h.s.timer);
+    CHECK(h.s.timer->purpose == TimerPurpose::Stop);
+}

@@ -100,9 +100,9 @@ TEST_CASE("svctl wait up|down with an optional timeout", "[svctl]") {
     CHECK(svctl({"wait", "up", "web", "--timeout=3"})->timeout == 3000ms);
     CHECK(svctl({"wait", "up", "--timeout", "0", "web"})->timeout == 0ms);
 
-    CHECK(svctl({"wait"}).error().message() == "wait: missing up or down");
+    CHECK(svctl({"wait"}).error().message() == "wait: missing up, ready or down");
     CHECK(svctl({"wait", "sideways", "web"}).error().message() ==
-          "wait: 'sideways' is neither up nor down");
+          "wait: 'sideways' is not up, ready or down");
     CHECK(svctl({"wait", "up"}).error().message() == "wait needs at least one service");
     CHECK_FALSE(svctl({"wait", "up", "--timeout", "-1", "web"}));
     CHECK_FALSE(svctl({"wait", "up", "--timeout", "soon", "web"}));
