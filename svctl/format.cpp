@@ -96,6 +96,10 @@ std::string format_process(std::string_view name, const services::ProcessStatus&
     bool active = p.pid != 0;
     if (active) line += fmt::format("(pid {}) ", p.pid);
     line += fmt::format("{}s", seconds_since(p.since, now));
+    // Waiting for a dependency: no process yet, and the flags would only say "want up".
+    if (!runit && p.state == State::Starting && !active && !p.reason.empty()) {
+        return line + ", " + p.reason;
+    }
     if (active && p.normally_down) line += ", normally down";
     if (!active && !p.normally_down) line += ", normally up";
     if (active && p.paused) line += ", paused";

@@ -2,6 +2,7 @@
 // $NOTIFY_SOCKET, as sd_notify(3) does ('@' names the abstract namespace). Exit 0 when
 // sent, 1 otherwise.
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

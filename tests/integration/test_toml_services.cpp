@@ -2,6 +2,7 @@
 // policy, failed for good by the start limit, stopped with their signal, and shown by svctl
 // like runit services. Every service reports on the event FIFO; the tests wait on it.
 
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
@@ -207,5 +208,47 @@ TEST_CASE("a TOML dependent waits for READY=1 from what it requires", "[toml][no
     CHECK_THAT(web, Catch::StartsWith("web ") && Catch::EndsWith(" prod"));
     s.svctl_ok({"wait", "ready", "web", "--timeout", "30"});
     CHECK(s.status("db")["state"] == "run");
+    CHECK(s.stop() == 0);
+}
+
+TEST_CASE("SIGHUP applies a changed configuration; unchanged services keep their pid",
+          "[toml][reload]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    Supervision s(harness);
+    const std::string fifo = s.events().path();
+    const auto sleeper = [&](const std::string& name, const std::string& word) {
+        return service(name, "echo \"" + name + " $$ " + word + "\" > " + fifo +
+                                 "; exec sleep 100000");
+    };
+    const std::string config =
+        write_config(s, sleeper("keep", "v1") + sleeper("change", "v1") + sleeper("drop", "v1"));
+    s.start({"--config", config});
+    INFO("svinit's log:\n" << s.log());
+    std::set<std::string> names;
+    for (int i = 0; i < 3; ++i) names.insert(s.next_event().substr(0, 4));
+    REQUIRE(names == std::set<std::string>{"keep", "chan", "drop"});
+    const pid_t keep = s.pid("keep");
+    const pid_t change = s.pid("change");
+
+    // An invalid file: rejected whole, nothing changes.
+    write_file(config, sleeper("keep", "v1") + "[services.change]\ncommand = \"not argv\"\n");
+    REQUIRE(::kill(s.host_pid(), SIGHUP) == 0);
+    // svctl answers after the loop has handled the signal (one loop, in order).
+    s.svctl_ok({"wait", "up", "drop", "--timeout", "10"});
+    CHECK(s.pid("change") == change);
+
+    write_file(config, sleeper("keep", "v1") + sleeper("change", "v2") + sleeper("added", "v1"));
+    REQUIRE(::kill(s.host_pid(), SIGHUP) == 0);
+    std::set<std::string> events{s.next_event(), s.next_event()};
+    CHECK(events.size() == 2);
+    s.svctl_ok({"wait", "up", "change", "added", "--timeout", "10"});
+    CHECK(s.pid("keep") == keep);
+    CHECK(s.pid("change") != change);
+    CHECK(events.contains("change " + std::to_string(s.pid("change")) + " v2"));
+    CHECK(events.contains("added " + std::to_string(s.pid("added")) + " v1"));
+    CHECK(s.svctl({"status", "drop"}).status != 0);
+    CHECK_THAT(s.log(), Catch::Contains("reload rejected"));
     CHECK(s.stop() == 0);
 }
