@@ -58,7 +58,7 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
         service->start();
         notify_observers(service->spec().name);  // a normally-down one reports no change
     }
-    update_gates();
+    on_service_change();
 }
 
 Service* Supervisor::add(ServiceSpec spec) {
@@ -109,6 +109,13 @@ void Supervisor::retire(std::unique_ptr<Service> service) {
 }
 
 void Supervisor::on_service_change() {
+    // A change caused while gates are told: the loop in update_gates() goes round again,
+    // and its caller (this function, further up) does the rest. services_ must not change
+    // under that loop.
+    if (updating_gates_) {
+        gates_dirty_ = true;
+        return;
+    }
     update_gates();
     if (stop_all_done_) advance_stop_all();
     wake_waiters();

@@ -1,6 +1,7 @@
-// sdnotify MESSAGE: sends MESSAGE ("READY=1", "STATUS=...") as one datagram to
-// $NOTIFY_SOCKET, as sd_notify(3) does ('@' names the abstract namespace). Exit 0 when
-// sent, 1 otherwise.
+// sdnotify MESSAGE [PROGRAM ARGS...]: sends MESSAGE ("READY=1", "STATUS=...") as one
+// datagram to $NOTIFY_SOCKET, as sd_notify(3) does ('@' names the abstract namespace), then
+// execs PROGRAM when given (so `exec sdnotify READY=1 sleep 9` says it from the service's
+// own pid, as a daemon would). Without PROGRAM: exit 0 when sent, 1 otherwise.
 
 #include <stddef.h>
 #include <stdio.h>
@@ -12,8 +13,8 @@
 
 int main(int argc, char** argv) {
     const char* path = getenv("NOTIFY_SOCKET");
-    if (argc != 2 || path == NULL || path[0] == '\0') {
-        fprintf(stderr, "usage: NOTIFY_SOCKET=... sdnotify MESSAGE\n");
+    if (argc < 2 || path == NULL || path[0] == '\0') {
+        fprintf(stderr, "usage: NOTIFY_SOCKET=... sdnotify MESSAGE [PROGRAM ARGS...]\n");
         return 1;
     }
     struct sockaddr_un addr;
@@ -31,5 +32,10 @@ int main(int argc, char** argv) {
         return 1;
     }
     close(fd);
+    if (argc > 2) {
+        execvp(argv[2], argv + 2);
+        perror("sdnotify: exec");
+        return 127;
+    }
     return 0;
 }

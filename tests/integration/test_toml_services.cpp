@@ -187,8 +187,8 @@ TEST_CASE("a TOML dependent waits for READY=1 from what it requires", "[toml][no
     const std::string sdnotify = helper("sdnotify");
     const std::string config = write_config(
         s, service("db",
-                   "echo db-start > " + fifo + "; " + sdnotify + " STATUS=loading; read line < " +
-                       go + "; " + sdnotify + " READY=1; exec sleep 100000",
+                   "echo db-start > " + fifo + "; read line < " + go + "; exec " + sdnotify +
+                       " READY=1 sleep 100000",
                    "[services.db.readiness]\ntype = \"notify\"\ntimeout = \"60s\"") +
                service("web", "echo \"web $$ $MODE\" > " + fifo + "; exec sleep 100000",
                        "requires = [\"db\"]\nenvironment = { MODE = \"prod\" }\n"
