@@ -1,6 +1,7 @@
 #include "services/backoff.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace svinit::services {
 
@@ -9,14 +10,13 @@ Duration backoff_delay(unsigned failures, const BackoffPolicy& policy) noexcept 
     if (policy.initial <= Duration::zero()) return Duration::zero();
     Duration delay = std::min(policy.initial, policy.max);
     const double factor = std::max(policy.factor, 1.0);
-    if (factor == 1.0) return delay;
-    // Growing stops at max, and a factor above 1 reaches it within ~64 steps for any
-    // delay of at least 1ns; the product is taken in double, so it cannot overflow.
-    const double max = static_cast<double>(policy.max.count());
-    for (unsigned i = 1; i < failures && delay < policy.max; ++i) {
-        const double next = static_cast<double>(delay.count()) * factor;
-        delay = next >= max ? policy.max : Duration(static_cast<Duration::rep>(next));
-    }
+    if (factor == 1.0 || delay >= policy.max) return delay;
+    // In closed form (pow in double, which saturates to inf rather than overflow), so the
+    // cost does not depend on the number of failures.
+    const double grown = static_cast<double>(delay.count()) *
+                         std::pow(factor, static_cast<double>(failures - 1));
+    if (!(grown < static_cast<double>(policy.max.count()))) return policy.max;
+    delay = Duration(static_cast<Duration::rep>(grown));
     return delay;
 }
 

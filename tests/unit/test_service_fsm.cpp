@@ -823,6 +823,7 @@ TEST_CASE("backoff grows by the configured factor", "[fsm]") {
     CHECK(backoff_delay(3, BackoffPolicy{100ms, 30s, 3.0}) == 900ms);
     CHECK(backoff_delay(5, BackoffPolicy{1s, 10s, 1.0}) == 1s);
     CHECK(backoff_delay(200, BackoffPolicy{1ns, 30s, 1.5}) == 30s);
+    CHECK(backoff_delay(4000000000u, BackoffPolicy{1ms, 24h, 1.0000001}) == 24h);
     CHECK(backoff_delay(3, BackoffPolicy{100ms, 30s, 0.5}) == 100ms);  // below 1: as 1
 }
 
