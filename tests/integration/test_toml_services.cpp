@@ -69,7 +69,9 @@ TEST_CASE("TOML services run with their environment, directory and umask", "[tom
 
     // on-failure: a kill is a failure, so it comes back; a clean exit would not.
     s.svctl_ok({"kill", "web"});
-    CHECK(s.next_start("web") != pid);
+    const std::string again = s.next_event();
+    CHECK(again.rfind("web ", 0) == 0);
+    CHECK(again != web_line);  // another pid
 
     s.svctl_ok({"up", "idle"});
     CHECK(s.next_event() == "idle");
