@@ -48,8 +48,13 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
         ++it;
     }
     std::vector<Service*> added;
+    std::size_t pending_fds = 0;
     for (auto& [name, spec] : wanted) {
-        if (Service* service = add(std::move(spec))) added.push_back(service);
+        const std::size_t needed = fds_needed(spec) + capture_fds(spec);
+        if (Service* service = add(std::move(spec), pending_fds)) {
+            added.push_back(service);
+            pending_fds += needed;
+        }
     }
     // Each new service learns its dependencies' state before it starts.
     rebuild_graph();
@@ -61,9 +66,10 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
     on_service_change();
 }
 
-Service* Supervisor::add(ServiceSpec spec) {
+Service* Supervisor::add(ServiceSpec spec, std::size_t pending_fds) {
     std::string name = spec.name;
-    if (!core::fds_available(core::kReservedFds + fds_needed(spec) + capture_fds(spec))) {
+    const std::size_t needed = fds_needed(spec) + capture_fds(spec);
+    if (!core::fds_available(core::kReservedFds + pending_fds + needed)) {
         spdlog::error(
             "{}: not started: too close to the open file limit ({}), where svinit keeps {} "
             "files for restarts and svctl; raise the limit (ulimit -n) to supervise more",

@@ -75,7 +75,8 @@ private:
     Target find(std::string_view name) const;
     const SupervisedProcess* program_of(const Service& service, Program program) const;
 
-    Service* add(ServiceSpec spec);
+    // `pending_fds`: what services added before it and not started yet will hold.
+    Service* add(ServiceSpec spec, std::size_t pending_fds);
     void retire(std::unique_ptr<Service> service);
     void on_service_change();
     void notify_observers(std::string_view name);
