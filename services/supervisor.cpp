@@ -76,10 +76,11 @@ Service* Supervisor::add(ServiceSpec spec, std::size_t pending_fds) {
             name, core::fd_limit(), core::kReservedFds);
         return nullptr;
     }
-    auto service = Service::create({loop_, children_, output_.get()}, std::move(spec), defaults_, [this, name] {
-        notify_observers(name);
-        on_service_change();
-    });
+    auto service = Service::create({loop_, children_, output_.get()}, std::move(spec), defaults_,
+                                   [this, name] {
+                                       notify_observers(name);
+                                       on_service_change();
+                                   });
     if (!service) {
         spdlog::error("{}: {}", name, service.error().message());
         return nullptr;
