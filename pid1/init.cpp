@@ -40,6 +40,8 @@ Init::Init(core::EventLoop& loop, core::SignalFd& signals, InitConfig config, Se
     if (config_.supervise) {
         supervisor_.emplace(loop_, reaper_, config_.service_policy);
         supervisor_->on_shutdown_request([this] { post(ShutdownRequested{}); });
+        supervisor_->on_essential_failure(
+            [this](const std::string&, int exit_code) { post(EssentialFailed{exit_code}); });
     }
 }
 

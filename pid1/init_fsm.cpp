@@ -208,7 +208,7 @@ void on_main_exited(InitState& s, Actions& actions, const InitPolicy& policy, in
     if (!s.main_running) return;
     auto record = [&] {
         s.main_running = false;
-        s.exit_code = code;
+        if (!s.exit_code_final) s.exit_code = code;
         actions.emplace_back(CancelMainKillTimer{});
     };
     switch (s.phase) {
@@ -279,6 +279,14 @@ void on_shutdown(InitState& s, Actions& actions, const InitPolicy& policy, int s
         case Phase::Done:
             return;
     }
+}
+
+// An essential service failed for good: the run ends with its status.
+void on_essential_failed(InitState& s, Actions& actions, const InitPolicy& policy, int code) {
+    if (s.phase != Phase::Running) return;  // already shutting down: that shutdown goes on
+    s.exit_code = code;
+    s.exit_code_final = true;
+    on_shutdown(s, actions, policy, SIGTERM, false);
 }
 
 void on_signal(InitState& s, Actions& actions, const InitPolicy& policy, int sig) {
@@ -361,6 +369,7 @@ InitTransition step(const InitState& state, const InitEvent& event, const InitPo
             [&](const MainExited& e) { on_main_exited(s, actions, policy, e.exit_code); },
             [&](const SignalReceived& e) { on_signal(s, actions, policy, e.sig); },
             [&](const ShutdownRequested&) { on_shutdown(s, actions, policy, SIGTERM, false); },
+            [&](const EssentialFailed& e) { on_essential_failed(s, actions, policy, e.exit_code); },
             [&](const Reload&) { on_reload(s, actions); },
             [&](const ScriptsDone&) { on_scripts_done(s, actions, policy); },
             [&](const ServicesStopped&) { on_services_stopped(s, actions, policy); },
@@ -401,6 +410,7 @@ std::string_view event_name(const InitEvent& event) noexcept {
             [](const MainExited&) { return std::string_view("main exited"); },
             [](const SignalReceived&) { return std::string_view("signal"); },
             [](const ShutdownRequested&) { return std::string_view("shutdown requested"); },
+            [](const EssentialFailed&) { return std::string_view("essential service failed"); },
             [](const Reload&) { return std::string_view("reload"); },
             [](const ScriptsDone&) { return std::string_view("scripts done"); },
             [](const ServicesStopped&) { return std::string_view("services stopped"); },

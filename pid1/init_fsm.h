@@ -45,6 +45,9 @@
 //                      SIGHUP when supervising with no main command running: as Reload.
 //                      Any other: ForwardSignal while the main command runs.
 //   ShutdownRequested  (svctl shutdown) as a shutdown signal TERM, but not "by signal"
+//   EssentialFailed{c} running: an essential service failed for good: exit c (kept
+//                      whatever the main command exits with later), then as
+//                      ShutdownRequested
 //   Reload             running, services started: ReloadServices
 //   ScriptsDone        pre_shutdown -> stopping_services; post_shutdown -> finish
 //   ServicesStopped    stopping_services -> post_shutdown
@@ -97,6 +100,7 @@ struct InitState {
     bool services_started = false;  // so there is something to stop
     bool by_signal = false;         // a shutdown signal began the shutdown
     int exit_code = 0;
+    bool exit_code_final = false;   // an essential service's status: nothing overrides it
 
     bool operator==(const InitState&) const = default;
 };
@@ -117,6 +121,9 @@ struct SignalReceived {
     int sig = 0;
 };
 struct ShutdownRequested {};
+struct EssentialFailed {
+    int exit_code = 0;  // the service's status as a shell reports it
+};
 struct Reload {};
 struct ScriptsDone {};
 struct ServicesStopped {};
@@ -124,7 +131,7 @@ struct MainKillTimeout {};
 struct SweepDone {};
 
 using InitEvent = std::variant<Start, BootDone, MainStarted, MainStartFailed, MainExited,
-                               SignalReceived, ShutdownRequested, Reload, ScriptsDone,
+                               SignalReceived, ShutdownRequested, EssentialFailed, Reload, ScriptsDone,
                                ServicesStopped, MainKillTimeout, SweepDone>;
 
 // ---- Actions, carried out in order

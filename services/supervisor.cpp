@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/fd_budget.h"
+#include "services/essential.h"
 
 namespace svinit::services {
 namespace {
@@ -79,6 +80,7 @@ Service* Supervisor::add(ServiceSpec spec, std::size_t pending_fds) {
     auto service = Service::create({loop_, children_, output_.get()}, std::move(spec), defaults_,
                                    [this, name] {
                                        notify_observers(name);
+                                       check_essential(name);
                                        on_service_change();
                                    });
     if (!service) {
@@ -134,6 +136,28 @@ void Supervisor::on_service_change() {
             collect_retired();
         });
         if (timer) collect_timer_ = std::move(*timer);
+    }
+}
+
+void Supervisor::check_essential(std::string_view name) {
+    if (!essential_handler_ || essential_failed_ || stopping_all()) return;
+    auto it = services_.find(name);
+    if (it == services_.end() || !it->second->spec().essential) return;
+    auto code = essential_exit_code(it->second->main().state());
+    if (!code) return;
+    spdlog::error("{}: essential service failed for good ({}); shutting down with exit code {}",
+                  name, it->second->main().status().reason, *code);
+    essential_failed_ = true;
+    // The handler shuts everything down: not from inside the service's own callback.
+    auto timer = loop_.add_timer(core::Duration::zero(), false,
+                                 [this, service = std::string(name), status = *code] {
+                                     essential_timer_.release();
+                                     essential_handler_(service, status);
+                                 });
+    if (timer) {
+        essential_timer_ = std::move(*timer);
+    } else {
+        essential_handler_(std::string(name), *code);
     }
 }
 

@@ -41,6 +41,11 @@ public:
     // What SupervisorApi::shutdown() should do: the owner's orderly shutdown.
     void on_shutdown_request(core::Callback handler) { shutdown_handler_ = std::move(handler); }
 
+    // What to do when an essential service fails for good (essential.h): told the
+    // service's name and the exit code, once, on a turn of the loop of its own.
+    using EssentialFailure = std::function<void(const std::string& name, int exit_code)>;
+    void on_essential_failure(EssentialFailure handler) { essential_handler_ = std::move(handler); }
+
     // SupervisorApi
     std::vector<std::string> service_names() const override;
     std::optional<std::string> resolve(std::string_view name_or_path) const override;
@@ -83,6 +88,7 @@ private:
     void wake_waiters();
     void collect_retired();
     void on_log_line(std::string_view service, const LogLine& line);
+    void check_essential(std::string_view name);
     std::size_t capture_fds(const ServiceSpec& spec) const;
     bool reached(const Service& service, Program program, WaitTarget target) const;
 
@@ -116,6 +122,9 @@ private:
     core::Callback stop_all_done_;
     bool stopped_all_ = false;
     core::Callback shutdown_handler_;
+    EssentialFailure essential_handler_;
+    core::TimerHandle essential_timer_;  // reports an essential failure outside its callback
+    bool essential_failed_ = false;      // reported once: the shutdown it begins is final
     core::TimerHandle collect_timer_;
     DepGraph graph_;
     bool updating_gates_ = false;  // update_gates() is running: a change in it loops again

@@ -254,3 +254,44 @@ TEST_CASE("SIGHUP applies a changed configuration; unchanged services keep their
     CHECK_THAT(s.log(), Catch::Contains("reload rejected"));
     CHECK(s.stop() == 0);
 }
+
+TEST_CASE("an essential TOML service that fails for good ends svinit with its status",
+          "[toml][essential]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    Supervision s(harness);
+    const std::string fifo = s.events().path();
+    // `other` reports the TERM of the orderly shutdown; `app` starts once it runs.
+    const std::string other =
+        service("other", "trap \"echo other-term > " + fifo + "; exit 0\" TERM; echo other > " +
+                             fifo + "; while :; do sleep 1; done");
+    SECTION("an exit under restart policy never: its exit code") {
+        const std::string config = write_config(
+            s, other + service("app", "echo app > " + fifo + "; exit 7",
+                               "essential = true\nrequires = [\"other\"]\n"
+                               "[services.app.restart]\npolicy = \"never\""));
+        s.start({"--config", config});
+        INFO("svinit's log:\n" << s.log());
+        CHECK(s.next_event() == "other");
+        CHECK(s.next_event() == "app");
+        CHECK(s.next_event() == "other-term");
+        CHECK(s.svinit().wait(std::chrono::seconds(15)) == 7);
+        CHECK_THAT(s.log(), Catch::Contains("app: essential service failed for good"));
+    }
+    SECTION("the start limit hit by a service killed by a signal: 128+N") {
+        const std::string config = write_config(
+            s, other + service("app", "echo app > " + fifo + "; kill -KILL $$",
+                               "essential = true\nrequires = [\"other\"]\n"
+                               "[services.app.restart]\n"
+                               "backoff = { initial = \"1ms\", max = \"5ms\" }\n"
+                               "start-limit = { burst = 2, interval = \"1h\" }"));
+        s.start({"--config", config});
+        INFO("svinit's log:\n" << s.log());
+        CHECK(s.next_event() == "other");
+        CHECK(s.next_event() == "app");
+        CHECK(s.next_event() == "app");
+        CHECK(s.next_event() == "other-term");
+        CHECK(s.svinit().wait(std::chrono::seconds(15)) == 128 + SIGKILL);
+    }
+}
