@@ -114,8 +114,10 @@ core::Result<Request> decode_request_fields(Fields& top, Problems& problems) {
         if (!problems.any() && request.services.size() != 1) {
             return bad("\"logs\" takes exactly one service in \"services\"");
         }
-    } else if (cmd == "shutdown" || cmd == "check") {
-        request.kind = cmd == "shutdown" ? RequestKind::Shutdown : RequestKind::Check;
+    } else if (cmd == "shutdown" || cmd == "check" || cmd == "reload") {
+        request.kind = cmd == "shutdown" ? RequestKind::Shutdown
+                       : cmd == "check"  ? RequestKind::Check
+                                         : RequestKind::Reload;
         if (!request.services.empty()) return bad("\"" + cmd + "\" takes no services");
     } else if (auto command = parse_command_name(cmd)) {
         request.kind = RequestKind::Command;
@@ -339,6 +341,9 @@ std::string encode_request(const Request& request) {
             break;
         case RequestKind::Check:
             j["cmd"] = "check";
+            break;
+        case RequestKind::Reload:
+            j["cmd"] = "reload";
             break;
         case RequestKind::Logs:
             j["cmd"] = "logs";

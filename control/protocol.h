@@ -28,10 +28,13 @@ inline constexpr std::chrono::milliseconds kMaxWaitTimeout = std::chrono::hours(
 // client may bound its read buffer by this.
 inline constexpr std::size_t kMaxResponseBytes = 16 * 1024 * 1024;
 
+// A refused reload's answer lists at most this many errors (and how many more there were).
+inline constexpr std::size_t kMaxReloadErrors = 100;
+
 // The most lines one `logs` request may ask for.
 inline constexpr std::size_t kMaxLogLines = 1'000'000;
 
-enum class RequestKind { Status, Command, Wait, Shutdown, Check, Logs };
+enum class RequestKind { Status, Command, Wait, Shutdown, Check, Logs, Reload };
 
 struct Request {
     RequestKind kind = RequestKind::Status;

@@ -1,5 +1,6 @@
 #include "control/request_handler.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <utility>
@@ -83,6 +84,27 @@ Response logs(SupervisorApi& api, const Request& request) {
     return response;
 }
 
+// Reads every declaration again; a refused configuration's errors are the answer, one per
+// line after a summary, at most kMaxReloadErrors of them.
+Response reload(SupervisorApi& api) {
+    auto reloaded = api.reload();
+    Response response;
+    if (reloaded) {
+        response.message = "configuration reloaded";
+        return response;
+    }
+    const auto& errors = reloaded.error();
+    response.error = ErrorCode::Failed;
+    response.message = "reload rejected, services unchanged: " + std::to_string(errors.size()) +
+                       (errors.size() == 1 ? " error" : " errors");
+    const std::size_t shown = std::min(errors.size(), kMaxReloadErrors);
+    for (std::size_t i = 0; i < shown; ++i) response.message += "\n" + errors[i];
+    if (shown < errors.size()) {
+        response.message += "\n... and " + std::to_string(errors.size() - shown) + " more";
+    }
+    return response;
+}
+
 }  // namespace
 
 Response error_response(ErrorCode code, std::string message) {
@@ -109,6 +131,8 @@ Response handle_request(SupervisorApi& api, const Request& request) {
             response.check_ok = api.check();
             return response;
         }
+        case RequestKind::Reload:
+            return reload(api);
         case RequestKind::Logs:
             return logs(api, request);  // the server follows, with follow
         case RequestKind::Wait:

@@ -32,16 +32,15 @@ pid1::ServiceLoader make_loader(std::vector<std::filesystem::path> dirs) {
             now.insert(std::move(text));
         }
         *reported = std::move(now);
-        return std::move(result.services);
+        return pid1::LoadedServices{std::move(result.services), {}};
     };
 }
 
 // Reads the configuration files and the service directories. A configuration with errors
-// changes nothing: the errors are logged and the services last read stay as they are.
+// changes nothing: the errors are logged and returned, and the services stay as they are.
 pid1::ServiceLoader make_config_loader(config::LoadRequest request) {
     auto reported = std::make_shared<std::set<std::string>>();
-    auto last_good = std::make_shared<std::vector<services::ServiceSpec>>();
-    return [request = std::move(request), reported, last_good] {
+    return [request = std::move(request), reported] {
         auto loaded = config::load_config(request);
         std::set<std::string> now;
         for (const auto& diagnostic : loaded.service_dir_problems) {
@@ -51,13 +50,16 @@ pid1::ServiceLoader make_config_loader(config::LoadRequest request) {
         }
         *reported = std::move(now);
         if (!loaded.ok()) {
-            for (const auto& error : loaded.errors) spdlog::error("{}", error.describe());
+            pid1::LoadedServices refused;
+            for (const auto& error : loaded.errors) {
+                refused.errors.push_back(error.describe());
+                spdlog::error("{}", refused.errors.back());
+            }
             spdlog::error("the configuration has {} error(s); reload rejected, services unchanged",
                           loaded.errors.size());
-            return *last_good;
+            return refused;
         }
-        *last_good = loaded.services;
-        return std::move(loaded.services);
+        return pid1::LoadedServices{std::move(loaded.services), {}};
     };
 }
 

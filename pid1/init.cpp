@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include "core/exit_codes.h"
 #include "core/overloaded.h"
@@ -40,6 +41,7 @@ Init::Init(core::EventLoop& loop, core::SignalFd& signals, InitConfig config, Se
     if (config_.supervise) {
         supervisor_.emplace(loop_, reaper_, config_.service_policy);
         supervisor_->on_shutdown_request([this] { post(ShutdownRequested{}); });
+        supervisor_->on_reload_request([this] { return reload_now(); });
         supervisor_->on_essential_failure(
             [this](const std::string&, int exit_code) { post(EssentialFailed{exit_code}); });
     }
@@ -91,7 +93,7 @@ void Init::execute(const InitAction& action) {
                    },
                    [this](const StartMain&) { start_main_command(); },
                    [this](const StartServices&) { apply_services(true); },
-                   [this](const ReloadServices&) { apply_services(false); },
+                   [this](const ReloadServices&) { reload_outcome_ = apply_services(false); },
                    [this](const ForwardSignal& a) { forward(a.sig); },
                    [this](const ArmMainKillTimer&) { arm_main_kill_timer(); },
                    [this](const CancelMainKillTimer&) { main_kill_timer_.reset(); },
@@ -168,10 +170,25 @@ std::expected<void, StartFailure> Init::spawn_main_command() {
     return {};
 }
 
-void Init::apply_services(bool first) {
-    if (!supervisor_) return;
+std::expected<void, std::vector<std::string>> Init::apply_services(bool first) {
+    if (!supervisor_) return {};
     if (first && my_init()) my_init_log().info("Starting services...");
-    supervisor_->apply(loader_ ? loader_() : std::vector<services::ServiceSpec>{});
+    LoadedServices loaded = loader_ ? loader_() : LoadedServices{};
+    // A refused configuration changes nothing: the services last applied go on.
+    if (!loaded.errors.empty()) return std::unexpected(std::move(loaded.errors));
+    supervisor_->apply(std::move(loaded.services));
+    return {};
+}
+
+std::expected<void, std::vector<std::string>> Init::reload_now() {
+    reload_outcome_.reset();
+    post(Reload{});  // carried out at once: svctl's requests never come while it drains
+    if (!reload_outcome_) {
+        return std::unexpected(std::vector<std::string>{fmt::format(
+            "svinit is not running its services now ({}); nothing reloaded",
+            to_string(state_.phase))});
+    }
+    return std::exchange(reload_outcome_, std::nullopt).value();
 }
 
 void Init::on_signals() {

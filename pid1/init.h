@@ -52,8 +52,15 @@ struct InitConfig {
     Lifecycle lifecycle;
 };
 
+// What the loader read: the services, or, when `errors` is not empty, why the declarations
+// were refused (one line each, FILE:LINE:COLUMN: key: message); then nothing is applied.
+struct LoadedServices {
+    std::vector<services::ServiceSpec> services;
+    std::vector<std::string> errors;
+};
+
 // Reads the service declarations (config/ provides it; services/ never reads files).
-using ServiceLoader = std::function<std::vector<services::ServiceSpec>()>;
+using ServiceLoader = std::function<LoadedServices()>;
 
 // Why the main command could not be started, with the exit code to report.
 struct StartFailure {
@@ -73,8 +80,11 @@ public:
     // loop, with its exit code); only svinit's own machinery failing is an error here.
     std::expected<void, StartFailure> start();
 
-    // Reads the declarations again and applies them (inotify, SIGHUP, svctl reload).
+    // Reads the declarations again and applies them (inotify, SIGHUP).
     void reload() { post(Reload{}); }
+    // The same for svctl reload, which is told the errors of a refused configuration, or
+    // that svinit is not running its services now (booting or shutting down).
+    std::expected<void, std::vector<std::string>> reload_now();
 
     // The supervisor, for the control server; null without --service-dir.
     services::Supervisor* supervisor() noexcept { return supervisor_ ? &*supervisor_ : nullptr; }
@@ -94,7 +104,7 @@ private:
     bool after_startup_script(const std::string& path, const core::ChildExit& exit);
     void start_main_command();
     std::expected<void, StartFailure> spawn_main_command();
-    void apply_services(bool first);
+    std::expected<void, std::vector<std::string>> apply_services(bool first);
     void on_signals();
     void forward(int sig);
     void on_main_exit(const core::ChildExit& exit);
@@ -122,6 +132,8 @@ private:
     // once) wait here, so step() is never re-entered.
     std::deque<InitEvent> queue_;
     bool draining_ = false;
+    // What the last ReloadServices did, for reload_now().
+    std::optional<std::expected<void, std::vector<std::string>>> reload_outcome_;
 };
 
 }  // namespace svinit::pid1

@@ -294,6 +294,11 @@ void Supervisor::shutdown() {
     }
 }
 
+std::expected<void, std::vector<std::string>> Supervisor::reload() {
+    if (!reload_handler_) return SupervisorApi::reload();
+    return reload_handler_();
+}
+
 bool Supervisor::check() const {
     for (const auto& [name, service] : services_) {
         if (!as_wanted(service->main().status())) return false;

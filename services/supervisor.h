@@ -41,6 +41,10 @@ public:
     // What SupervisorApi::shutdown() should do: the owner's orderly shutdown.
     void on_shutdown_request(core::Callback handler) { shutdown_handler_ = std::move(handler); }
 
+    // What SupervisorApi::reload() does: the owner reads the declarations and applies them.
+    using ReloadHandler = std::function<std::expected<void, std::vector<std::string>>()>;
+    void on_reload_request(ReloadHandler handler) { reload_handler_ = std::move(handler); }
+
     // What to do when an essential service fails for good (essential.h): told the
     // service's name and the exit code, once, on a turn of the loop of its own.
     using EssentialFailure = std::function<void(const std::string& name, int exit_code)>;
@@ -57,6 +61,7 @@ public:
     ObserverHandle observe(ChangeObserver observer) override;
     void unobserve(ObserverId id) override;
     void shutdown() override;
+    std::expected<void, std::vector<std::string>> reload() override;
     bool check() const override;
     core::Result<std::vector<LogLine>> logs(std::string_view name,
                                            std::size_t count) const override;
@@ -123,6 +128,7 @@ private:
     bool stopped_all_ = false;
     core::Callback shutdown_handler_;
     EssentialFailure essential_handler_;
+    ReloadHandler reload_handler_;
     core::TimerHandle essential_timer_;  // reports an essential failure outside its callback
     bool essential_failed_ = false;      // reported once: the shutdown it begins is final
     core::TimerHandle collect_timer_;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <expected>
 #include <functional>
 #include <optional>
 #include <string>
@@ -154,6 +155,13 @@ public:
 
     // The same orderly stop as SIGTERM to svinit.
     virtual void shutdown() = 0;
+
+    // Reads and validates every declaration again and, when all is well, applies the
+    // difference (svctl reload). Otherwise nothing changes, and the errors come back, one
+    // line each (FILE:LINE:COLUMN: key: message).
+    virtual std::expected<void, std::vector<std::string>> reload() {
+        return std::unexpected(std::vector<std::string>{"reload is not supported here"});
+    }
 
     // True when every service and logger is as it is wanted now (as_wanted): a liveness
     // probe that a service taken down on purpose does not fail.

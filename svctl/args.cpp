@@ -28,6 +28,8 @@ constexpr std::string_view kSvctlUsage =
     "                                        -f: then new lines as they come\n"
     "  shutdown                              stop everything, as SIGTERM to svinit does\n"
     "  check                                 exit 0 when every service is as wanted\n"
+    "  reload                                read the configuration again and apply it;\n"
+    "                                        with errors nothing changes (exit 1)\n"
     "  setuser USER COMMAND [ARG...]         run COMMAND as USER (first argument only;\n"
     "                                        see 'svctl setuser --help')\n"
     "\n"
@@ -84,9 +86,10 @@ core::Result<void> interpret_words(std::vector<std::string> words, bool has_time
     } else if (verb == "logs") {
         args.kind = control::RequestKind::Logs;
         if (rest.size() != 1) return core::error(0, "logs: needs exactly one service");
-    } else if (verb == "shutdown" || verb == "check") {
-        args.kind =
-            verb == "shutdown" ? control::RequestKind::Shutdown : control::RequestKind::Check;
+    } else if (verb == "shutdown" || verb == "check" || verb == "reload") {
+        args.kind = verb == "shutdown" ? control::RequestKind::Shutdown
+                    : verb == "check"  ? control::RequestKind::Check
+                                       : control::RequestKind::Reload;
         if (!rest.empty()) return core::error(0, fmt::format("{} takes no service", verb));
     } else if (auto command = control::parse_command_name(verb)) {
         args.kind = control::RequestKind::Command;

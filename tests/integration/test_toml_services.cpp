@@ -295,3 +295,38 @@ TEST_CASE("an essential TOML service that fails for good ends svinit with its st
         CHECK(s.svinit().wait(std::chrono::seconds(15)) == 128 + SIGKILL);
     }
 }
+
+TEST_CASE("svctl reload: a bad configuration is refused with its errors, a good one applied",
+          "[toml][reload][svctl]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    Supervision s(harness);
+    const std::string fifo = s.events().path();
+    const auto sleeper = [&](const std::string& name) {
+        return service(name, "echo \"" + name + " $$\" > " + fifo + "; exec sleep 100000");
+    };
+    const std::string config = write_config(s, sleeper("keep"));
+    s.start({"--config", config});
+    INFO("svinit's log:\n" << s.log());
+    const pid_t keep = s.next_start("keep");
+    CHECK(s.pid("keep") == keep);
+
+    // Line 5, column 11: the string where argv belongs.
+    write_file(config, sleeper("keep") + "[services.bad]\ncommand = \"not argv\"\n");
+    const CommandResult refused = s.svctl({"reload"});
+    INFO(refused);
+    CHECK(refused.status == 1);
+    CHECK_THAT(refused.err, Catch::Contains("reload rejected, services unchanged: 1 error"));
+    CHECK_THAT(refused.err, Catch::Contains(config + ":5:11: services.bad.command"));
+    CHECK(s.pid("keep") == keep);
+    CHECK(s.svctl({"status", "bad"}).status != 0);
+
+    write_file(config, sleeper("keep") + sleeper("added"));
+    s.svctl_ok({"reload"});
+    const pid_t added = s.next_start("added");
+    s.svctl_ok({"wait", "up", "added", "--timeout", "10"});
+    CHECK(s.pid("added") == added);
+    CHECK(s.pid("keep") == keep);
+    CHECK(s.stop() == 0);
+}

@@ -90,6 +90,8 @@ public:
     int cancelled = 0;
     bool shut_down = false;
     bool check_result = true;
+    int reloads = 0;
+    std::vector<std::string> reload_errors;  // what reload() refuses with; empty: applied
     std::function<void(const std::string&)> on_wait;  // a wait that is not reached at once
     std::function<void()> on_change;                  // after any call that changes state
 
@@ -170,6 +172,12 @@ public:
     }
 
     bool check() const override { return check_result; }
+
+    std::expected<void, std::vector<std::string>> reload() override {
+        ++reloads;
+        if (reload_errors.empty()) return {};
+        return std::unexpected(reload_errors);
+    }
 
 private:
     static bool reached(State state, WaitTarget target) {
@@ -460,6 +468,35 @@ TEST_CASE("commands go to each named service on its own, in order", "[control]")
     CHECK(f.api.commands == std::vector<Cmd>{{"web", Command::Restart},
                                              {"db", Command::Restart},
                                              {"web", Command::Usr1}});
+}
+
+TEST_CASE("reload: applied, or refused with every error up to a bound", "[control][reload]") {
+    Fixture f;
+    std::vector<std::optional<std::string>> answers;
+    Request reload;
+    reload.kind = RequestKind::Reload;
+    run_client(*f.loop, f.api, [&] {
+        Client c(f.path);
+        c.send(encode_request(reload) + "\n");
+        answers.push_back(c.read_line());
+    });
+    CHECK(decoded(answers[0]).ok());
+    CHECK(f.api.reloads == 1);
+
+    for (std::size_t i = 0; i < kMaxReloadErrors + 5; ++i) {
+        f.api.reload_errors.push_back("a.toml:" + std::to_string(i + 1) + ":1: bad");
+    }
+    run_client(*f.loop, f.api, [&] {
+        Client c(f.path);
+        c.send(encode_request(reload) + "\n");
+        answers.push_back(c.read_line());
+    });
+    const Response refused = decoded(answers[1]);
+    CHECK(refused.error == ErrorCode::Failed);
+    CHECK(refused.message.rfind("reload rejected, services unchanged: 105 errors\na.toml:1:1: bad\n",
+                                0) == 0);
+    CHECK(refused.message.find("a.toml:100:1: bad\n... and 5 more") != std::string::npos);
+    CHECK(refused.message.find("a.toml:101:1") == std::string::npos);
 }
 
 TEST_CASE("wait: reached at once, reached later, timed out", "[control]") {

@@ -145,6 +145,9 @@ TEST_CASE("every request kind survives a round trip", "[protocol]") {
     Request shutdown;
     shutdown.kind = RequestKind::Shutdown;
     CHECK(round_trip(shutdown) == shutdown);
+    Request reload;
+    reload.kind = RequestKind::Reload;
+    CHECK(round_trip(reload) == reload);
     Request check;
     check.kind = RequestKind::Check;
     CHECK(round_trip(check) == check);
@@ -336,6 +339,7 @@ TEST_CASE("malformed requests are error values, not exceptions", "[protocol]") {
         R"({"v":1,"cmd":"wait","target":"up","services":["a"],"timeout_ms":86400001})",
         R"({"v":1,"cmd":"wait","target":"up","services":["a"],"timeout_ms":18446744073709551615})",
         R"({"v":1,"cmd":"shutdown","services":["a"]})",
+        R"({"v":1,"cmd":"reload","services":["a"]})",
         R"({"v":1,"cmd":"status"} trailing)",
         "{\"v\":1,\"cmd\":\"up\",\"services\":[\"\xff\xfe\"]}",  // invalid UTF-8
         "{\"v\":1,\"cmd\":\"up\",\"services\":[\"\xc3\"]}",      // truncated sequence

@@ -111,9 +111,11 @@ TEST_CASE("svctl wait up|down with an optional timeout", "[svctl]") {
           "--timeout goes with wait, not status");
 }
 
-TEST_CASE("svctl shutdown and check take no service", "[svctl]") {
+TEST_CASE("svctl shutdown, check and reload take no service", "[svctl]") {
     CHECK(svctl({"shutdown"})->kind == RequestKind::Shutdown);
     CHECK(svctl({"check"})->kind == RequestKind::Check);
+    CHECK(svctl({"reload"})->kind == RequestKind::Reload);
+    CHECK(svctl({"reload", "web"}).error().message() == "reload takes no service");
     CHECK(svctl({"shutdown", "web"}).error().message() == "shutdown takes no service");
     CHECK(svctl({"check", "web"}).error().message() == "check takes no service");
 }

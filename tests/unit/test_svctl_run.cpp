@@ -285,6 +285,34 @@ TEST_CASE("svctl shutdown", "[svctl]") {
     CHECK(fake.out.empty());
 }
 
+TEST_CASE("svctl reload: silent when applied; a refused configuration's errors, exit 1",
+          "[svctl]") {
+    Fake ok;
+    ok.answer = [](const Request&) {
+        Response r;
+        r.message = "configuration reloaded";
+        return r;
+    };
+    CHECK(ok.run({"reload"}) == 0);
+    CHECK(ok.requests[0].kind == RequestKind::Reload);
+    CHECK(ok.out.empty());
+    CHECK(ok.err.empty());
+
+    Fake refused;
+    refused.answer = [](const Request&) {
+        Response r;
+        r.error = ErrorCode::Failed;
+        r.message = "reload rejected, services unchanged: 1 error\n/etc/svinit.toml:3:11: "
+                    "services.web.command: expected an array";
+        return r;
+    };
+    CHECK(refused.run({"reload"}) == 1);
+    REQUIRE(refused.err.size() == 1);
+    CHECK(refused.err[0] ==
+          "svctl: reload rejected, services unchanged: 1 error\n/etc/svinit.toml:3:11: "
+          "services.web.command: expected an array");
+}
+
 TEST_CASE("svctl --json prints one JSON document", "[svctl]") {
     Fake status;
     status.answer = [](const Request& request) {

@@ -110,6 +110,7 @@ struct World {
                 }
                 case RequestKind::Shutdown:
                 case RequestKind::Check:
+                case RequestKind::Reload:
                 case RequestKind::Logs:  // sv never asks for logs
                     break;
             }
