@@ -1,6 +1,9 @@
 # Debian 12 packages only; see scripts/install-deps.sh.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBURING REQUIRED IMPORTED_TARGET liburing)
+# Sandboxes: capabilities (libcap-dev) and seccomp filters (libseccomp-dev).
+pkg_check_modules(LIBCAP REQUIRED IMPORTED_TARGET libcap)
+pkg_check_modules(LIBSECCOMP REQUIRED IMPORTED_TARGET libseccomp)
 
 # libev ships neither a CMake nor a pkg-config file.
 find_path(LIBEV_INCLUDE_DIR ev.h REQUIRED)

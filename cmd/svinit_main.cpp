@@ -15,6 +15,7 @@
 #include "launch/check_config.h"
 #include "launch/logging.h"
 #include "launch/my_init.h"
+#include "launch/run_sandbox.h"
 #include "launch/svinit_options.h"
 #include "launch/svinit_run.h"
 
@@ -57,6 +58,11 @@ int main(int argc, char** argv) {
     if (argc > 0 && core::invoked_as(argv[0], "my_init")) return launch::my_init_main(args);
     if (!args.empty() && args.front() == "--my-init") {
         return launch::my_init_main(std::span(args).subspan(1));
+    }
+    // `svinit run --sandbox FILE -- CMD`: the one-shot sandbox. `run` followed by an option
+    // is that mode; a program named run is still `svinit -- run` or `svinit run ARGS`.
+    if (args.size() >= 2 && args[0] == "run" && args[1].starts_with("-")) {
+        return launch::run_sandbox_main(std::span(args).subspan(1));
     }
     auto options = launch::parse_svinit_options(args);
     if (!options) {

@@ -10,6 +10,7 @@
 #include "config/env_file.h"
 #include "config/small_file.h"
 #include "config/toml_document.h"
+#include "config/toml_sandbox.h"
 
 namespace svinit::config {
 
@@ -384,6 +385,7 @@ services::ServiceSpec read_toml_service(const toml::table& table, const std::str
         }
         log->finish();
     }
+    if (auto sandbox = service.table("sandbox")) spec.sandbox = read_sandbox(*sandbox, context.base_dir);
     check_type_rules(service, spec);
     service.finish();
     return spec;

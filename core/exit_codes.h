@@ -7,6 +7,7 @@ namespace svinit::exit_code {
 // Shared by every command.
 inline constexpr int kOk = 0;
 inline constexpr int kUsage = 2;            // a bad flag or argument
+inline constexpr int kSandboxSetup = 125;   // a sandbox could not be set up (as docker run's 125)
 inline constexpr int kCannotExecute = 126;  // the program exists but cannot run
 inline constexpr int kNotFound = 127;       // the program is missing
 inline constexpr int kSignalBase = 128;     // a child killed by signal N: 128+N

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include "core/exit_codes.h"
 #include "core/pidfd.h"
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <termios.h>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
@@ -46,18 +48,20 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     return out;
 }
 
-// What a failing child writes to SpawnReports' pipe.
+// What a failing child writes to SpawnReports' pipe: plain bytes (no pointer crosses it),
+// shorter than PIPE_BUF so atomic among the children sharing the pipe.
 struct FailureRecord {
     pid_t pid;
-    SpawnFailure failure;
+    int stage;
+    int error;
+    char detail[244];
 };
+static_assert(sizeof(FailureRecord) <= 256);
 
 [[noreturn]] void child_fail(int report_fd, SpawnStage stage) {
-    FailureRecord record{::getpid(), {stage, errno}};
-    // Shorter than PIPE_BUF, so atomic among the children sharing the pipe; non-blocking,
-    // so a full pipe costs the detail (the exit code still says 126 or 127), never a hang.
-    [[maybe_unused]] ssize_t n = ::write(report_fd, &record, sizeof(record));
-    _exit(record.failure.exit_code());
+    const int error = errno;
+    write_spawn_failure(report_fd, ::getpid(), stage, error);
+    _exit(SpawnFailure{stage, error}.exit_code());
 }
 
 bool redirect(int from, int to) {
@@ -146,7 +150,21 @@ Result<pid_t> start_child(const SpawnOptions& options, char* const* argv, char* 
 
 }  // namespace
 
+void write_spawn_failure(int report_fd, pid_t pid, SpawnStage stage, int error,
+                         const char* detail) noexcept {
+    FailureRecord record{pid, static_cast<int>(stage), error, {}};
+    for (std::size_t i = 0; detail != nullptr && detail[i] != '\0' && i + 1 < sizeof(record.detail);
+         ++i) {
+        record.detail[i] = detail[i];
+    }
+    // Non-blocking: a full pipe costs the detail (the exit code still tells), never a hang.
+    [[maybe_unused]] ssize_t n = ::write(report_fd, &record, sizeof(record));
+}
+
 std::string SpawnFailure::describe() const {
+    if (stage == SpawnStage::Sandbox) {
+        return fmt::format("sandbox setup failed at {}: {}", detail, std::strerror(error));
+    }
     const char* what = "exec";
     switch (stage) {
         case SpawnStage::ProcessGroup: what = "setpgid"; break;
@@ -156,11 +174,13 @@ std::string SpawnFailure::describe() const {
         case SpawnStage::Exec: what = "exec"; break;
         case SpawnStage::Limits: what = "setrlimit"; break;
         case SpawnStage::Credentials: what = "setgroups/setgid/setuid"; break;
+        case SpawnStage::Sandbox: break;
     }
     return fmt::format("{}: {}", what, std::strerror(error));
 }
 
 int SpawnFailure::exit_code() const noexcept {
+    if (stage == SpawnStage::Sandbox) return exit_code::kSandboxSetup;
     return stage == SpawnStage::Exec && (error == ENOENT || error == ENOTDIR) ? 127 : 126;
 }
 
@@ -182,7 +202,11 @@ void SpawnReports::collect() {
         if (n <= 0) return;
         // Records are written whole (atomic writes), so reads return whole records.
         for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof(FailureRecord); ++i) {
-            failures_.insert_or_assign(records[i].pid, records[i].failure);
+            const FailureRecord& record = records[i];
+            SpawnFailure failure{static_cast<SpawnStage>(record.stage), record.error,
+                                 std::string(record.detail, ::strnlen(record.detail,
+                                                                      sizeof(record.detail)))};
+            failures_.insert_or_assign(record.pid, std::move(failure));
         }
     }
 }

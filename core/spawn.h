@@ -3,8 +3,8 @@
 // first instant (fork + pidfd_open where clone3 is refused, e.g. by a seccomp profile).
 // Everything the child needs (argv, envp) is built before the clone; after it the
 // child does only async-signal-safe work. A child that fails before exec writes
-// {pid, stage, errno} to a close-on-exec pipe (SpawnReports), so the parent can say
-// which step failed.
+// {pid, stage, errno, detail} to a close-on-exec pipe (SpawnReports), so the parent can
+// say which step failed. The sandbox's spawn path (sandbox/) reports through the same pipe.
 
 #include <sys/types.h>
 
@@ -47,17 +47,35 @@ struct SpawnOptions {
     std::optional<SpawnCredentials> credentials;  // last before exec
 };
 
-enum class SpawnStage : int { ProcessGroup = 1, Directory, Stdio, Signals, Exec, Limits, Credentials };
+enum class SpawnStage : int {
+    ProcessGroup = 1,
+    Directory,
+    Stdio,
+    Signals,
+    Exec,
+    Limits,
+    Credentials,
+    Sandbox
+};
 
 struct SpawnFailure {
     SpawnStage stage;
-    int error;  // errno
+    int error;           // errno
+    std::string detail{};  // Sandbox: the step, "pivot_root(/srv/web/root)"
 
-    // "exec: No such file or directory"
+    // "exec: No such file or directory",
+    // "sandbox setup failed at pivot_root(/srv/web/root): Invalid argument"
     std::string describe() const;
-    // 127 when the program is missing, 126 when it exists but cannot run.
+    // 127 when the program is missing, 126 when it exists but cannot run, 125 when a
+    // sandbox could not be set up.
     int exit_code() const noexcept;
 };
+
+// The child's side of a report: one atomic write to `report_fd` (SpawnReports::write_fd),
+// `detail` cut to fit. `pid` is the child as svinit knows it, which a sandbox's init in
+// its own PID namespace cannot learn from getpid(). Async-signal-safe.
+void write_spawn_failure(int report_fd, pid_t pid, SpawnStage stage, int error,
+                         const char* detail = nullptr) noexcept;
 
 // Where children that fail before exec say why: one pipe for all of them, whose write end
 // each child holds, close-on-exec, until its exec. A child writes its record before it

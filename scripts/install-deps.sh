@@ -8,8 +8,9 @@ set -euo pipefail
 
 packages=(g++ cmake make pkg-config util-linux procps
           liburing-dev libev-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
-          nlohmann-json3-dev
-          runit)  # its sv: the tests check that runit's own sv works against svinit
+          nlohmann-json3-dev libcap-dev libseccomp-dev
+          runit            # its sv: the tests check that runit's own sv works against svinit
+          busybox-static)  # the sandbox tests build a small root filesystem from it
 for option in "$@"; do
     case "$option" in
         --bench) packages+=(tini dumb-init s6 time) ;;

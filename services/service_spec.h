@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "services/log_settings.h"
+#include "sandbox/sandbox_spec.h"
 
 namespace svinit::services {
 
@@ -214,6 +215,9 @@ struct ServiceSpec {
     Dependencies deps{};
     ReadinessSpec readiness{};
     std::optional<HealthSpec> health{};
+    // TOML's [sandbox]: namespaces, root, privileges, seccomp, cgroup limits. Read and
+    // validated; the supervisor does not start sandboxed services yet.
+    std::optional<sandbox::SandboxSpec> sandbox{};
     SpecOrigins origins{};  // never makes two specs differ
 
     bool operator==(const ServiceSpec&) const = default;

@@ -17,16 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A test that cannot run here exits 77 (SKIP_RETURN_CODE), unless CI says it must run.
-void skip(const std::string& reason) {
-    const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string_view(ci) == "true") {
-        FAIL(reason << "\n(CI=true: a test that cannot run is a failure, not a skip)");
-    }
-    std::fprintf(stderr, "skipping: %s\n", reason.c_str());
-    std::exit(77);
-}
-
 // The start of every svinit run: a fresh PID namespace (svinit is its PID 1) with a private
 // mount namespace, in which the hermetic helper hides the host's /etc/service and execs svinit.
 std::vector<std::string> pid1_argv() {
@@ -63,6 +53,15 @@ const std::string& io_uring_problem() {
 }
 
 }  // namespace
+
+void skip(const std::string& reason) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string_view(ci) == "true") {
+        FAIL(reason << "\n(CI=true: a test that cannot run is a failure, not a skip)");
+    }
+    std::fprintf(stderr, "skipping: %s\n", reason.c_str());
+    std::exit(77);
+}
 
 std::string helper(std::string_view name) {
     return std::string(SVINIT_HELPER_DIR "/") + std::string(name);

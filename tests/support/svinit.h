@@ -17,6 +17,10 @@ namespace svinit::test {
 // Every integration test runs under each: GENERATE(from_range(kBackends)).
 inline const std::vector<std::string> kBackends{"io_uring", "epoll"};
 
+// A test that cannot run here exits 77 (SKIP_RETURN_CODE), unless CI=true says it must run:
+// then it FAILs with the reason.
+void skip(const std::string& reason);
+
 // The path of a program built from tests/helpers.
 std::string helper(std::string_view name);
 
