@@ -174,6 +174,17 @@ core::Result<void> finish_in_parent(const SandboxSpec& spec, pid_t pid, const Sa
 
 }  // namespace
 
+SandboxCommand sandbox_command(const core::SpawnOptions& options) {
+    SandboxCommand command;
+    command.argv = options.argv;
+    command.env = options.env;
+    command.cwd = options.cwd.empty() ? "/" : options.cwd;
+    command.stdin_fd = options.stdin_fd;
+    command.stdout_fd = options.stdout_fd;
+    command.stderr_fd = options.stderr_fd;
+    return command;
+}
+
 std::string map_text(const std::vector<IdMap>& maps) {
     std::string text;
     for (const IdMap& m : maps) text += fmt::format("{} {} {}\n", m.inside, m.outside, m.count);

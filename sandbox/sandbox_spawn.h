@@ -33,10 +33,24 @@ struct SandboxChild {
     std::vector<std::string> notes;  // worth a log line: "chroot instead of pivot_root: ..."
 };
 
-// `name` names the cgroup (svinit-sandbox-NAME). The spec must have passed check().
+// Starts `command` in a sandbox. `name` names the cgroup (svinit-sandbox-NAME, a plain
+// file name); the spec must pass check(). Setup failures come back as the init's
+// SpawnFailure on `reports` (stage Sandbox, "pivot_root(/srv/web/root)"), so a
+// core::ChildReaper that owns `reports` and track()s the init reports them like any
+// child's. Failures before the clone (the cgroup, a limit it cannot enforce, the user
+// lookup) are the error returned. Blocks only on writes to /proc and cgroupfs.
+//
+// For the supervisor (docs/sandbox.md, "Running a service in its sandbox"): build the
+// command with sandbox_command(spawn options), track `init` with ChildReaper::track, keep
+// `cgroup` with the service; when the init has exited, cgroup.kill() and wait for
+// CgroupEmptyWatch before the next start or removal.
 core::Result<SandboxChild> spawn_sandbox(const SandboxSpec& spec, const SandboxCommand& command,
                                          const CgroupHost& cgroups, std::string_view name,
                                          const core::SpawnReports& reports);
+
+// What a service's spawn options ask, as a sandboxed command: argv, env, cwd and stdio.
+// `options.path` (resolved on the host) is not used: argv[0] is looked up inside the root.
+SandboxCommand sandbox_command(const core::SpawnOptions& options);
 
 // The lines written to /proc/PID/uid_map or gid_map: "0 1000 1\n".
 std::string map_text(const std::vector<IdMap>& maps);
