@@ -6,6 +6,8 @@
 //   sandbox_probe orphans N     leaves N zombies to be reparented to PID 1, then waits until
 //                               /proc shows no zombie: prints "no zombies" (exit 0), or what
 //                               is left after 10 s (exit 1)
+//   sandbox_probe forks N       forks N children that pause, stopping at the first failure:
+//                               prints "started K" and the errno's name when one failed
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -108,11 +110,28 @@ static int orphans(int n) {
     return 1;
 }
 
+// A fork bomb that stops at the first refusal (a shell exits on "can't fork").
+static int forks(int n) {
+    int started = 0;
+    for (; started < n; ++started) {
+        pid_t child = fork();
+        if (child < 0) break;
+        if (child == 0) {
+            pause();
+            _exit(0);
+        }
+    }
+    printf("started %d\n", started);
+    if (started < n) printf("%s\n", errno == EAGAIN ? "EAGAIN" : strerror(errno));
+    return 0;
+}
+
 int main(int argc, char** argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc == 3 && strcmp(argv[1], "call") == 0) return call(argv[2]);
     if (argc == 3 && strcmp(argv[1], "alloc") == 0) return alloc(atol(argv[2]));
     if (argc == 3 && strcmp(argv[1], "orphans") == 0) return orphans(atoi(argv[2]));
-    fprintf(stderr, "usage: sandbox_probe call NAME | alloc MIB | orphans N\n");
+    if (argc == 3 && strcmp(argv[1], "forks") == 0) return forks(atoi(argv[2]));
+    fprintf(stderr, "usage: sandbox_probe call NAME | alloc MIB | orphans N | forks N\n");
     return 2;
 }
