@@ -25,12 +25,13 @@
 static int call(const char* name) {
     long rc;
     char buf[256];
+    struct utsname uts;  // 390 bytes: buf would overflow
     if (strcmp(name, "unshare") == 0) {
         rc = syscall(SYS_unshare, CLONE_NEWUTS);
     } else if (strcmp(name, "getcwd") == 0) {
         rc = syscall(SYS_getcwd, buf, sizeof buf);
     } else if (strcmp(name, "uname") == 0) {
-        rc = syscall(SYS_uname, (struct utsname*)buf);
+        rc = syscall(SYS_uname, &uts);
     } else if (strcmp(name, "io_uring_setup") == 0) {
         rc = syscall(SYS_io_uring_setup, 1, NULL);  // EFAULT where it is allowed
     } else if (strcmp(name, "mount") == 0) {

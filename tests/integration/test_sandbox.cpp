@@ -371,8 +371,8 @@ TEST_CASE("sandbox: rootless, an ordinary user runs a sandbox in a user namespac
                     "root = \"root\"\nhostname = \"job\"\n");
 
     const Outcome outcome =
-        world.run(file, {"/bin/sh", "-c", "id -u; hostname; ls /proc | grep -c '^[0-9]'"}, {}, true);
+        world.run(file, {"/bin/sh", "-c", "id -u; hostname; echo $$"}, {}, true);
     INFO(outcome.err);
-    CHECK(outcome.out == "0\njob\n3\n");
+    CHECK(outcome.out == "0\njob\n2\n");  // root inside, its own name, the shell after the init
     CHECK(outcome.status == 0);
 }
