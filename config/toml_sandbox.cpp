@@ -431,7 +431,16 @@ void report_problems(TableReader& reader, const SandboxSpec& spec) {
         const auto end = problem.find_first_of(":,.[");
         const std::string key = problem.substr(0, end);
         const toml::node* at = reader.table().get(key);
-        const std::string message = problem.substr(std::min(problem.find(": "), problem.size()));
+        // "capabilities.ambient: ..." -> "...capabilities: ambient: ...";
+        // "binds[0]: ..." -> "...binds[0]: ...".
+        std::string message;
+        if (end != std::string::npos && problem[end] == '.') {
+            message = ": " + problem.substr(end + 1);
+        } else if (end != std::string::npos && problem[end] == '[') {
+            message = problem.substr(end);
+        } else {
+            message = problem.substr(std::min(problem.find(": "), problem.size()));
+        }
         if (at) {
             reader.scope().diags->add(reader.scope().file, line_of(at->source()),
                                       column_of(at->source()),

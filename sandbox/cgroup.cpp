@@ -210,7 +210,8 @@ SandboxCgroup::SandboxCgroup(SandboxCgroup&& other) noexcept
       v1_dirs_(std::exchange(other.v1_dirs_, {})),
       memory_dir_(std::exchange(other.memory_dir_, {})),
       memory_version_(other.memory_version_),
-      limits_(other.limits_) {}
+      limits_(other.limits_),
+      placement_(std::exchange(other.placement_, {})) {}
 
 SandboxCgroup& SandboxCgroup::operator=(SandboxCgroup&& other) noexcept {
     if (this != &other) {
@@ -221,6 +222,7 @@ SandboxCgroup& SandboxCgroup::operator=(SandboxCgroup&& other) noexcept {
         memory_dir_ = std::exchange(other.memory_dir_, {});
         memory_version_ = other.memory_version_;
         limits_ = other.limits_;
+        placement_ = std::exchange(other.placement_, {});
     }
     return *this;
 }
@@ -248,6 +250,7 @@ core::Result<SandboxCgroup> SandboxCgroup::create(const CgroupHost& host, std::s
         std::string_view controller;
         bool wanted;
         std::optional<CgroupVersion> where{};
+        std::string why_not_v2{};
     };
     std::vector<Need> needs{{"memory-max", "memory", limits.memory_max.has_value()},
                             {"pids-max", "pids", limits.pids_max.has_value()},
@@ -260,6 +263,9 @@ core::Result<SandboxCgroup> SandboxCgroup::create(const CgroupHost& host, std::s
             need.where = CgroupVersion::V2;
         } else if (host.v1_dirs.contains(need.controller)) {
             need.where = CgroupVersion::V1;
+            need.why_not_v2 = why.empty() ? fmt::format("no {} controller in cgroup v2 here",
+                                                        need.controller)
+                                          : why;
         } else {
             return core::error(0, refused(need.key, need.controller, why));
         }
@@ -327,6 +333,9 @@ core::Result<SandboxCgroup> SandboxCgroup::create(const CgroupHost& host, std::s
             }
         }
         if (!wrote) return std::unexpected(wrote.error());
+        std::string note = fmt::format("{} in cgroup {} ({})", need.key, v2 ? "v2" : "v1", *dir);
+        if (!v2) note += ": " + need.why_not_v2;
+        cg.placement_.push_back(std::move(note));
     }
     return cg;
 }

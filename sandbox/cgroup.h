@@ -56,6 +56,9 @@ public:
     // The v2 directory, for CLONE_INTO_CGROUP; -1 when not placed.
     int v2_fd() const noexcept { return v2_fd_.get(); }
     const Limits& limits() const noexcept { return limits_; }
+    // Where each limit went, for the log: "memory-max in cgroup v1 (/sys/fs/cgroup/memory/
+    // svinit-sandbox-job): no memory controller in cgroup v2 here".
+    const std::vector<std::string>& placement() const noexcept { return placement_; }
 
     // Writes `pid` to the v1 directories' cgroup.procs, and to v2's too when `v2` (when
     // CLONE_INTO_CGROUP was refused).
@@ -78,6 +81,7 @@ private:
     std::string memory_dir_;            // where memory.* lives, when limited
     CgroupVersion memory_version_ = CgroupVersion::V2;
     Limits limits_;
+    std::vector<std::string> placement_;
 };
 
 // weight (v2, 1..10000) -> shares (v1, 2..262144), the conversion runc and systemd use.

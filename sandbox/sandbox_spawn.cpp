@@ -254,6 +254,7 @@ core::Result<SandboxChild> spawn_sandbox(const SandboxSpec& spec, const SandboxC
     auto cgroup = SandboxCgroup::create(cgroups, name, spec.limits);
     if (!cgroup) return std::unexpected(cgroup.error());
     out.cgroup = std::move(*cgroup);
+    for (const auto& note : out.cgroup.placement()) out.notes.push_back(note);
     if (!out.cgroup.placed()) {
         out.notes.push_back(fmt::format("no cgroup of its own ({} not writable here); stopping it "
                                         "relies on its PID namespace",

@@ -61,8 +61,9 @@ TEST_CASE("sandbox: each requested namespace differs from svinit's, the others d
     SandboxWorld world(backend);
     const auto file = world.write("job.toml", basic_sandbox());
     const std::vector<std::string> names{"pid", "mnt", "uts", "ipc", "net", "cgroup", "user"};
-    std::string script = "readlink";
-    for (const auto& name : names) script += " /proc/self/ns/" + name;
+    // busybox's readlink takes one file at a time.
+    std::string script;
+    for (const auto& name : names) script += "readlink /proc/self/ns/" + name + "; ";
 
     const Outcome outcome = world.run(file, {"/bin/sh", "-c", script});
     INFO(outcome.err);

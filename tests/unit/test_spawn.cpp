@@ -133,6 +133,27 @@ TEST_CASE("a failure before exec names its stage", "[spawn]") {
     CHECK(failure->describe() == "chdir: No such file or directory");
 }
 
+TEST_CASE("a report carries its detail and is kept apart by pid (a sandbox's setup step)",
+          "[spawn][sandbox]") {
+    SpawnReports pipe;
+    REQUIRE(pipe.open());
+    const std::string long_detail(1000, 'x');
+    write_spawn_failure(pipe.write_fd(), 4001, SpawnStage::Sandbox, EINVAL,
+                        "pivot_root(/srv/web/root)");
+    write_spawn_failure(pipe.write_fd(), 4002, SpawnStage::Sandbox, ENOENT, long_detail.c_str());
+    pipe.collect();
+    const auto first = pipe.take(4001);
+    REQUIRE(first);
+    CHECK(first->describe() == "sandbox setup failed at pivot_root(/srv/web/root): Invalid argument");
+    CHECK(first->exit_code() == 125);
+    const auto second = pipe.take(4002);
+    REQUIRE(second);
+    CHECK(second->error == ENOENT);
+    CHECK_FALSE(second->detail.empty());
+    CHECK(second->detail.size() < long_detail.size());  // cut to fit the record
+    CHECK_FALSE(pipe.take(4001));
+}
+
 TEST_CASE("the child gets an empty signal mask and default dispositions", "[spawn]") {
     sigset_t block, old;
     sigemptyset(&block);

@@ -196,17 +196,17 @@ rootless = true
         "svinit.toml:16:12: services.job.sandbox.uid-map[0]: needs inside and outside (and count, "
         "default 1)",
         "svinit.toml:7:10: services.job.sandbox.binds[0]: needs source (a host path)",
-        "svinit.toml:7:48: services.job.sandbox.binds[1].target: must be an absolute path inside "
+        "svinit.toml:7:55: services.job.sandbox.binds[1].target: must be an absolute path inside "
         "the root, without \"..\"",
-        "svinit.toml:7:58: services.job.sandbox.binds[2]: expected { source = \"/srv/data\", "
+        "svinit.toml:7:64: services.job.sandbox.binds[2]: expected { source = \"/srv/data\", "
         "target = \"/data\", read-only = true } or a path, got integer 5",
-        "svinit.toml:8:32: services.job.sandbox.tmpfs[0].size: \"12Q\": unknown unit \"Q\" (use "
+        "svinit.toml:8:34: services.job.sandbox.tmpfs[0].size: \"12Q\": unknown unit \"Q\" (use "
         "K, M, G or T)",
         "svinit.toml:9:17: services.job.sandbox.masked-paths[0]: must be an absolute path inside "
         "the root, without \"..\"",
         "svinit.toml:10:17: services.job.sandbox.capabilities[0]: unknown capability "
         "\"CAP_NET_BIND_SERVIC\"; did you mean \"CAP_NET_BIND_SERVICE\"?",
-        "svinit.toml:11:20: services.job.sandbox.seccomp.deny[0]: \"no_such_call\" is not a "
+        "svinit.toml:11:21: services.job.sandbox.seccomp.deny[0]: \"no_such_call\" is not a "
         "system call of this architecture",
         "svinit.toml:11:46: services.job.sandbox.seccomp.errno: \"EWHAT\": not an errno name "
         "(EPERM, ENOSYS, EACCES, ...)",
@@ -219,6 +219,8 @@ rootless = true
         "svinit.toml:15:14: services.job.sandbox.cpu-weight: expected an integer from 1 to 10000, "
         "got 20000",
         "svinit.toml:17:1: services.job.sandbox.rootless: unknown key",
+        "svinit.toml:4:14: services.job.sandbox.namespaces: a sandbox needs \"mount\" (its root "
+        "is a mount)",
     };
     CHECK(errors == expected);
 }
