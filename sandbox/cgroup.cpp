@@ -277,7 +277,9 @@ core::Result<SandboxCgroup> SandboxCgroup::create(const CgroupHost& host, std::s
         // Not ours to create (rootless without a delegated cgroup): fine without limits.
         const int code = made.error().code;
         if (!limits.any() && (code == EACCES || code == EPERM || code == EROFS)) return cg;
-        return std::unexpected(made.error());
+        return core::error(code, fmt::format("the limits need a cgroup of the sandbox's own; "
+                                             "refusing to start without them: {}",
+                                             made.error().context));
     }
     cg.v2_fd_ = core::UniqueFd(::open(cg.v2_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!cg.v2_fd_) return core::sys_error(fmt::format("open {}", cg.v2_dir_));

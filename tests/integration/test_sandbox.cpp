@@ -377,3 +377,19 @@ TEST_CASE("sandbox: rootless, an ordinary user runs a sandbox in a user namespac
     CHECK(outcome.out == "0\njob\n2\n");  // root inside, its own name, the shell after the init
     CHECK(outcome.status == 0);
 }
+
+TEST_CASE("sandbox: a limit that cannot be enforced is refused, never dropped", "[sandbox]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    SandboxWorld world(backend);
+    // An ordinary user may not make a cgroup here, so pids-max has nowhere to go.
+    const auto file = world.write(
+        "job.toml", "namespaces = [\"user\", \"pid\", \"mount\"]\nroot = \"root\"\npids-max = 8\n");
+
+    const Outcome outcome = world.run(file, {"/bin/sh", "-c", "echo ran"}, {}, true);
+    INFO(outcome.err);
+    CHECK(outcome.out.empty());
+    CHECK(outcome.status == 125);
+    CHECK(outcome.err.find("the limits need a cgroup of the sandbox's own; refusing to start "
+                           "without them") != std::string::npos);
+}
