@@ -2,21 +2,11 @@
 
 #include "core/cli_flag.h"
 #include "launch/run_sandbox.h"
+#include "launch/svinit_options.h"
 
 namespace svinit::launch {
 
 namespace {
-
-core::Result<spdlog::level::level_enum> parse_level(std::string_view text) {
-    if (text == "error") return spdlog::level::err;
-    for (auto level : {spdlog::level::trace, spdlog::level::debug, spdlog::level::info,
-                       spdlog::level::warn, spdlog::level::off}) {
-        if (text == spdlog::level::to_string_view(level)) return level;
-    }
-    return core::error(0, fmt::format("--log-level: unknown level '{}' (trace, debug, info, warn, "
-                                      "error, off)",
-                                      text));
-}
 
 bool is_name(std::string_view name) {
     if (name.empty() || name.size() > 64 || name.front() == '.') return false;
@@ -65,8 +55,12 @@ core::Result<RunSandboxOptions> parse_run_sandbox_options(std::span<const std::s
             if (!kind) return core::error(0, "--event-loop: " + kind.error().message());
             options.event_loop = *kind;
         } else if (flag.name == "--log-level") {
-            auto level = parse_level(*value);
-            if (!level) return std::unexpected(level.error());
+            auto level = parse_log_level(*value);
+            if (!level) {
+                return core::error(0, fmt::format("--log-level: unknown level '{}' (trace, debug, "
+                                                  "info, warn, error, off)",
+                                                  *value));
+            }
             options.log_level = *level;
         } else {
             return core::error(0, fmt::format("run: unknown option {}", flag.name));
