@@ -27,16 +27,29 @@ core::Result<std::uint64_t> parse_size(std::string_view text) {
     int shift = 0;
     if (unit.size() == 1) {
         switch (unit.front()) {
-            case 'K': case 'k': shift = 10; break;
-            case 'M': case 'm': shift = 20; break;
-            case 'G': case 'g': shift = 30; break;
-            case 'T': case 't': shift = 40; break;
+            case 'K':
+            case 'k':
+                shift = 10;
+                break;
+            case 'M':
+            case 'm':
+                shift = 20;
+                break;
+            case 'G':
+            case 'g':
+                shift = 30;
+                break;
+            case 'T':
+            case 't':
+                shift = 40;
+                break;
             default:
-                return core::error(0, fmt::format("\"{}\": unknown unit \"{}\" (use K, M, G or T)",
-                                                  text, unit));
+                return core::error(
+                    0, fmt::format("\"{}\": unknown unit \"{}\" (use K, M, G or T)", text, unit));
         }
     } else if (!unit.empty()) {
-        return core::error(0, fmt::format("\"{}\": unknown unit \"{}\" (use K, M, G or T)", text, unit));
+        return core::error(
+            0, fmt::format("\"{}\": unknown unit \"{}\" (use K, M, G or T)", text, unit));
     }
     if (value > (kMaxSize >> shift)) return core::error(0, fmt::format("\"{}\": too large", text));
     return value << shift;
@@ -86,7 +99,8 @@ core::Result<int> errno_from_name(std::string_view name) {
         const char* known = strerrorname_np(e);
         if (known != nullptr && name == known) return e;
     }
-    return core::error(0, fmt::format("\"{}\": not an errno name (EPERM, ENOSYS, EACCES, ...)", name));
+    return core::error(0,
+                       fmt::format("\"{}\": not an errno name (EPERM, ENOSYS, EACCES, ...)", name));
 }
 
 }  // namespace svinit::config

@@ -48,8 +48,9 @@ const toml::array* array_of(TableReader& reader, std::string_view key) {
     if (!node) return nullptr;
     const auto* array = node->as_array();
     if (!array || array->size() > kMaxArrayItems) {
-        reader.error(*node, key, fmt::format("expected an array of at most {} items, got {}",
-                                             kMaxArrayItems, describe_value(*node)));
+        reader.error(*node, key,
+                     fmt::format("expected an array of at most {} items, got {}", kMaxArrayItems,
+                                 describe_value(*node)));
         return nullptr;
     }
     return array;
@@ -93,10 +94,11 @@ std::vector<sandbox::IdMap> read_maps(TableReader& reader, std::string_view key)
         const std::string what = fmt::format("{}[{}]", reader.path_of(key), i);
         const auto* table = item.as_table();
         if (!table) {
-            item_error(reader, item, what,
-                       fmt::format("expected a table {{ inside = 0, outside = 100000, count = 65536 "
-                                   "}}, got {}",
-                                   describe_value(item)));
+            item_error(
+                reader, item, what,
+                fmt::format("expected a table {{ inside = 0, outside = 100000, count = 65536 "
+                            "}}, got {}",
+                            describe_value(item)));
             continue;
         }
         TableReader entry(*table, what, "", reader.scope());
@@ -108,7 +110,8 @@ std::vector<sandbox::IdMap> read_maps(TableReader& reader, std::string_view key)
         }
         entry.finish();
         if (inside && outside) {
-            maps.push_back({static_cast<std::uint32_t>(*inside), static_cast<std::uint32_t>(*outside),
+            maps.push_back({static_cast<std::uint32_t>(*inside),
+                            static_cast<std::uint32_t>(*outside),
                             static_cast<std::uint32_t>(count.value_or(1))});
         }
     }
@@ -124,8 +127,9 @@ void read_binds(TableReader& reader, const fs::path& base_dir, SandboxSpec& spec
         sandbox::Bind bind;
         if (const auto* text = item.as_string()) {
             if (!inside_path(text->get())) {
-                item_error(reader, item, what, "a bind given as a string is an absolute path, "
-                                               "bound to the same path inside");
+                item_error(reader, item, what,
+                           "a bind given as a string is an absolute path, "
+                           "bound to the same path inside");
                 continue;
             }
             bind.source = bind.target = fs::path(text->get()).lexically_normal().string();
@@ -186,7 +190,8 @@ void read_tmpfs(TableReader& reader, SandboxSpec& spec) {
             if (auto mode = entry.string("mode", 8)) {
                 if (mode->empty() || mode->size() > 4 ||
                     mode->find_first_not_of("01234567") != std::string::npos) {
-                    entry.error(*entry.node("mode"), "mode", "expected an octal mode such as \"1777\"");
+                    entry.error(*entry.node("mode"), "mode",
+                                "expected an octal mode such as \"1777\"");
                 } else {
                     tmpfs.mode = static_cast<std::uint32_t>(std::stoul(*mode, nullptr, 8));
                 }
@@ -202,7 +207,8 @@ void read_tmpfs(TableReader& reader, SandboxSpec& spec) {
         }
         if (!target) continue;
         if (!inside_path(*target)) {
-            item_error(reader, item, what, "must be an absolute path inside the root, without \"..\"");
+            item_error(reader, item, what,
+                       "must be an absolute path inside the root, without \"..\"");
             continue;
         }
         tmpfs.target = fs::path(*target).lexically_normal().string();
@@ -245,11 +251,13 @@ std::optional<sandbox::CapSet> read_cap_names(TableReader& reader, std::string_v
         auto cap = sandbox::capability_from_name((*names)[i]);
         if (!cap) {
             std::string upper;
-            for (char c : (*names)[i]) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            for (char c : (*names)[i])
+                upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             if (!upper.starts_with("CAP_")) upper = "CAP_" + upper;
-            item_error(reader, *array->get(i), fmt::format("{}[{}]", reader.path_of(key), i),
-                       fmt::format("unknown capability \"{}\"{}", (*names)[i],
-                                   did_you_mean(closest(upper, std::span<const std::string>(known)))));
+            item_error(
+                reader, *array->get(i), fmt::format("{}[{}]", reader.path_of(key), i),
+                fmt::format("unknown capability \"{}\"{}", (*names)[i],
+                            did_you_mean(closest(upper, std::span<const std::string>(known)))));
             ok = false;
             continue;
         }
@@ -273,8 +281,10 @@ void read_capabilities(TableReader& reader, SandboxSpec& spec) {
     auto table = reader.table("capabilities");
     if (!table) return;
     auto& caps = spec.capabilities;
-    for (auto [key, set] : {std::pair{"bounding", &caps.bounding}, {"effective", &caps.effective},
-                            {"permitted", &caps.permitted}, {"inheritable", &caps.inheritable},
+    for (auto [key, set] : {std::pair{"bounding", &caps.bounding},
+                            {"effective", &caps.effective},
+                            {"permitted", &caps.permitted},
+                            {"inheritable", &caps.inheritable},
                             {"ambient", &caps.ambient}}) {
         if (auto names = read_cap_names(*table, key)) *set = std::move(*names);
     }
@@ -293,8 +303,9 @@ std::optional<int> read_errno(TableReader& reader) {
         reader.error(*node, "errno", value.error().message());
         return std::nullopt;
     }
-    reader.error(*node, "errno",
-                 fmt::format("expected an errno name (\"EPERM\") or number, got {}", describe_value(*node)));
+    reader.error(
+        *node, "errno",
+        fmt::format("expected an errno name (\"EPERM\") or number, got {}", describe_value(*node)));
     return std::nullopt;
 }
 
@@ -305,8 +316,9 @@ std::optional<std::vector<std::string>> read_syscalls(TableReader& reader, std::
     bool ok = true;
     for (std::size_t i = 0; i < names->size(); ++i) {
         if (!sandbox::is_syscall_name((*names)[i])) {
-            item_error(reader, *array->get(i), fmt::format("{}[{}]", reader.path_of(key), i),
-                       fmt::format("\"{}\" is not a system call of this architecture", (*names)[i]));
+            item_error(
+                reader, *array->get(i), fmt::format("{}[{}]", reader.path_of(key), i),
+                fmt::format("\"{}\" is not a system call of this architecture", (*names)[i]));
             ok = false;
         }
     }
@@ -325,7 +337,8 @@ void read_seccomp(TableReader& reader, SandboxSpec& spec) {
             {"default", sandbox::SeccompMode::DenyList},
             {"none", sandbox::SeccompMode::Off},
         }};
-        if (auto mode = reader.choice<sandbox::SeccompMode>("seccomp", kModes)) seccomp.mode = *mode;
+        if (auto mode = reader.choice<sandbox::SeccompMode>("seccomp", kModes))
+            seccomp.mode = *mode;
         return;
     }
     auto table = reader.table("seccomp");
@@ -336,8 +349,9 @@ void read_seccomp(TableReader& reader, SandboxSpec& spec) {
     auto default_list = table->boolean("default-list");
     auto io_uring = table->boolean("io-uring");
     if (table->has("deny") && table->has("allow")) {
-        table->error(*table->node("allow"), "allow",
-                     "give deny (everything else allowed) or allow (everything else refused), not both");
+        table->error(
+            *table->node("allow"), "allow",
+            "give deny (everything else allowed) or allow (everything else refused), not both");
     } else if (table->has("allow")) {
         seccomp.mode = sandbox::SeccompMode::AllowList;
         seccomp.default_list = false;
@@ -388,7 +402,8 @@ std::optional<std::uint64_t> read_size(TableReader& reader, std::string_view key
 
 void read_limits(TableReader& reader, sandbox::Limits& limits) {
     limits.memory_max = read_size(reader, "memory-max");
-    if (const toml::node* node = reader.node("pids-max"); node && node->value<std::string>() == "max") {
+    if (const toml::node* node = reader.node("pids-max");
+        node && node->value<std::string>() == "max") {
         // no limit, as cgroup's own spelling
     } else if (auto pids = reader.integer("pids-max", 1, 4'194'304)) {
         limits.pids_max = static_cast<std::uint64_t>(*pids);
@@ -402,8 +417,9 @@ void read_limits(TableReader& reader, sandbox::Limits& limits) {
         } else if (const auto* i = node->as_integer()) {
             cpu = cpu_max_from_cpus(static_cast<double>(i->get()));
         } else {
-            cpu = core::error(0, fmt::format("expected \"50000 100000\" or a number of CPUs, got {}",
-                                             describe_value(*node)));
+            cpu =
+                core::error(0, fmt::format("expected \"50000 100000\" or a number of CPUs, got {}",
+                                           describe_value(*node)));
         }
         if (cpu && *cpu) {
             limits.cpu_max = **cpu;
@@ -509,7 +525,8 @@ SandboxFile load_sandbox_file(const fs::path& file) {
         const fs::path base_dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
         std::optional<SandboxSpec> spec;
         if (table->size() == 1 && table->contains("sandbox")) {
-            if (auto inner = top.table("sandbox")) spec = read_sandbox(*inner, fs::absolute(base_dir));
+            if (auto inner = top.table("sandbox"))
+                spec = read_sandbox(*inner, fs::absolute(base_dir));
             top.finish();
         } else {
             spec = read_sandbox(top, fs::absolute(base_dir));

@@ -1,10 +1,9 @@
 #include "launch/run_sandbox.h"
 
-#include <sys/prctl.h>
-#include <unistd.h>
-
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -169,7 +168,8 @@ int run_sandbox_main(std::span<const std::string_view> args) {
     }
     auto file = config::load_sandbox_file(options->sandbox_file);
     if (!file.spec) {
-        for (const auto& error : file.errors) std::fprintf(stderr, "%s\n", error.describe().c_str());
+        for (const auto& error : file.errors)
+            std::fprintf(stderr, "%s\n", error.describe().c_str());
         return exit_code::kSandboxSetup;
     }
     setup_logging(options->log_level);

@@ -4,13 +4,13 @@
 // end) and exiting with the command's status: a small `runc run` or `bwrap` with PID 1's
 // correctness. FILE holds a [sandbox] table's keys (docs/sandbox.md).
 
+#include <spdlog/common.h>
+
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <spdlog/common.h>
 
 #include "core/error.h"
 #include "core/event_loop.h"

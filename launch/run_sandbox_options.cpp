@@ -11,8 +11,8 @@ namespace {
 bool is_name(std::string_view name) {
     if (name.empty() || name.size() > 64 || name.front() == '.') return false;
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '_' || c == '.';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
         if (!ok) return false;
     }
     return true;
@@ -46,8 +46,8 @@ core::Result<RunSandboxOptions> parse_run_sandbox_options(std::span<const std::s
             options.sandbox_file = std::string(*value);
         } else if (flag.name == "--name") {
             if (!is_name(*value)) {
-                return core::error(0, fmt::format("--name: '{}' is not 1 to 64 of A-Z a-z 0-9 - _ .",
-                                                  *value));
+                return core::error(
+                    0, fmt::format("--name: '{}' is not 1 to 64 of A-Z a-z 0-9 - _ .", *value));
             }
             options.name = std::string(*value);
         } else if (flag.name == "--event-loop") {

@@ -1,11 +1,10 @@
 #include "sandbox/cgroup.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
@@ -76,7 +75,8 @@ bool file_exists(const std::string& path) {
 // The value of "KEY N" in a flat-keyed file (memory.events, cgroup.events, oom_control).
 std::optional<std::uint64_t> keyed_value(std::string_view text, std::string_view key) {
     for (auto line : split(text, '\n')) {
-        if (!line.starts_with(key) || line.size() <= key.size() || line[key.size()] != ' ') continue;
+        if (!line.starts_with(key) || line.size() <= key.size() || line[key.size()] != ' ')
+            continue;
         line.remove_prefix(key.size() + 1);
         std::uint64_t value = 0;
         auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), value);
@@ -133,7 +133,8 @@ core::Result<void> make_dir(const std::string& dir) {
     if (::mkdir(dir.c_str(), 0755) == 0) return {};
     if (errno != EEXIST) return core::sys_error(fmt::format("mkdir {}", dir));
     if (::rmdir(dir.c_str()) != 0) {
-        return core::sys_error(fmt::format("{} exists from an earlier run and cannot be removed", dir));
+        return core::sys_error(
+            fmt::format("{} exists from an earlier run and cannot be removed", dir));
     }
     if (::mkdir(dir.c_str(), 0755) != 0) return core::sys_error(fmt::format("mkdir {}", dir));
     return {};
@@ -237,8 +238,9 @@ core::Result<SandboxCgroup> SandboxCgroup::create(const CgroupHost& host, std::s
     cg.limits_ = limits;
     if (host.v2_dir.empty()) {
         if (limits.any()) {
-            return core::error(ENOTSUP, "sandbox limits need a cgroup v2 hierarchy (for placement "
-                                        "and cgroup.kill), and none is mounted");
+            return core::error(ENOTSUP,
+                               "sandbox limits need a cgroup v2 hierarchy (for placement "
+                               "and cgroup.kill), and none is mounted");
         }
         return cg;
     }
@@ -252,9 +254,10 @@ core::Result<SandboxCgroup> SandboxCgroup::create(const CgroupHost& host, std::s
         std::optional<CgroupVersion> where{};
         std::string why_not_v2{};
     };
-    std::vector<Need> needs{{"memory-max", "memory", limits.memory_max.has_value()},
-                            {"pids-max", "pids", limits.pids_max.has_value()},
-                            {"cpu-max", "cpu", limits.cpu_max.has_value() || limits.cpu_weight.has_value()}};
+    std::vector<Need> needs{
+        {"memory-max", "memory", limits.memory_max.has_value()},
+        {"pids-max", "pids", limits.pids_max.has_value()},
+        {"cpu-max", "cpu", limits.cpu_max.has_value() || limits.cpu_weight.has_value()}};
     for (Need& need : needs) {
         if (!need.wanted) continue;
         auto v2 = enable_v2(host.v2_dir, need.controller);
@@ -263,9 +266,9 @@ core::Result<SandboxCgroup> SandboxCgroup::create(const CgroupHost& host, std::s
             need.where = CgroupVersion::V2;
         } else if (host.v1_dirs.contains(need.controller)) {
             need.where = CgroupVersion::V1;
-            need.why_not_v2 = why.empty() ? fmt::format("no {} controller in cgroup v2 here",
-                                                        need.controller)
-                                          : why;
+            need.why_not_v2 =
+                why.empty() ? fmt::format("no {} controller in cgroup v2 here", need.controller)
+                            : why;
         } else {
             return core::error(0, refused(need.key, need.controller, why));
         }
@@ -284,7 +287,8 @@ core::Result<SandboxCgroup> SandboxCgroup::create(const CgroupHost& host, std::s
     cg.v2_fd_ = core::UniqueFd(::open(cg.v2_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!cg.v2_fd_) return core::sys_error(fmt::format("open {}", cg.v2_dir_));
 
-    auto dir_for = [&](std::string_view controller, CgroupVersion version) -> core::Result<std::string> {
+    auto dir_for = [&](std::string_view controller,
+                       CgroupVersion version) -> core::Result<std::string> {
         if (version == CgroupVersion::V2) return cg.v2_dir_;
         const std::string dir = host.v1_dirs.find(controller)->second + "/" + leaf;
         if (std::ranges::find(cg.v1_dirs_, dir) == cg.v1_dirs_.end()) {

@@ -7,8 +7,8 @@
 namespace svinit::sandbox {
 
 core::Result<std::unique_ptr<CgroupEmptyWatch>> CgroupEmptyWatch::start(core::EventLoop& loop,
-                                                                         const SandboxCgroup& cgroup,
-                                                                         core::Callback on_empty) {
+                                                                        const SandboxCgroup& cgroup,
+                                                                        core::Callback on_empty) {
     auto inotify = core::Inotify::open();
     if (!inotify) return std::unexpected(inotify.error());
     // Watch before the first read, so that no change falls between the two.

@@ -141,7 +141,8 @@ int loopback_up() noexcept {
 int run_step(const Step& step) noexcept {
     switch (step.kind) {
         case StepKind::MakePrivate:
-            return ::mount(nullptr, step.path.c_str(), nullptr, step.flags, nullptr) == 0 ? 0 : errno;
+            return ::mount(nullptr, step.path.c_str(), nullptr, step.flags, nullptr) == 0 ? 0
+                                                                                          : errno;
         case StepKind::MakeDirs:
             return make_dirs(step.path);
         case StepKind::MakeFile:
@@ -155,7 +156,8 @@ int run_step(const Step& step) noexcept {
         case StepKind::RemountReadOnly:
             return remount_read_only(step.path);
         case StepKind::Symlink:
-            if (::symlink(step.source.c_str(), step.path.c_str()) != 0 && errno != EEXIST) return errno;
+            if (::symlink(step.source.c_str(), step.path.c_str()) != 0 && errno != EEXIST)
+                return errno;
             return 0;
         case StepKind::ReadOnlyPath:
             return read_only_path(step.path);

@@ -1,11 +1,10 @@
 #include "sandbox/credentials.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <charconv>
 #include <vector>
@@ -71,7 +70,8 @@ core::Result<std::string> read_in_root(const std::string& root, std::string_view
     how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     const std::string path(inside);
-    core::UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), path.c_str(), &how, sizeof(how))));
+    core::UniqueFd fd(
+        static_cast<int>(::syscall(SYS_openat2, dir.get(), path.c_str(), &how, sizeof(how))));
     if (!fd) return core::sys_error(fmt::format("open {}/{}", root, path));
     std::string text;
     char buffer[8192];
@@ -117,7 +117,8 @@ core::Result<Credentials> resolve_credentials(const std::string& root, const std
             }
             auto entry = find_passwd_entry(*passwd, user);
             if (!entry) {
-                return core::error(ENOENT, fmt::format("user \"{}\": not in {}/etc/passwd", user, root));
+                return core::error(ENOENT,
+                                   fmt::format("user \"{}\": not in {}/etc/passwd", user, root));
             }
             creds = *entry;
         }
@@ -133,7 +134,8 @@ core::Result<Credentials> resolve_credentials(const std::string& root, const std
             }
             auto entry = find_group_entry(*text, group);
             if (!entry) {
-                return core::error(ENOENT, fmt::format("group \"{}\": not in {}/etc/group", group, root));
+                return core::error(ENOENT,
+                                   fmt::format("group \"{}\": not in {}/etc/group", group, root));
             }
             creds.gid = *entry;
         }

@@ -1,9 +1,8 @@
 #include "sandbox/proc_file.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "core/unique_fd.h"
 

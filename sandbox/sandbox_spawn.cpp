@@ -1,15 +1,14 @@
 #include "sandbox/sandbox_spawn.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -99,7 +98,8 @@ pid_t clone3(std::uint64_t flags, int cgroup_fd, int* pidfd) {
 // clone(2), fork-like (no new stack), where a seccomp profile refuses clone3 (Docker's
 // answers ENOSYS so that glibc falls back): the same flags, the pidfd in parent_tid.
 pid_t legacy_clone(std::uint64_t flags, int* pidfd) {
-    return static_cast<pid_t>(::syscall(SYS_clone, static_cast<unsigned long>(flags | kClonePidfd | SIGCHLD),
+    return static_cast<pid_t>(::syscall(SYS_clone,
+                                        static_cast<unsigned long>(flags | kClonePidfd | SIGCHLD),
                                         nullptr, pidfd, nullptr, nullptr));
 }
 
@@ -127,7 +127,8 @@ core::Result<Started> start(std::uint64_t flags, int cgroup_fd, int* pidfd, Chil
     if (pid < 0) {
         const int error = errno;
         if (error == EPERM && (flags & CLONE_NEWUSER) == 0 && ::geteuid() != 0) {
-            return core::error(error, "clone (new namespaces need root, or \"user\" in namespaces)");
+            return core::error(error,
+                               "clone (new namespaces need root, or \"user\" in namespaces)");
         }
         return core::error(error, "clone");
     }
@@ -137,7 +138,8 @@ core::Result<Started> start(std::uint64_t flags, int cgroup_fd, int* pidfd, Chil
 void kill_and_reap(int pidfd) {
     core::pidfd_send_signal(pidfd, SIGKILL);
     siginfo_t info{};
-    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) != 0 &&
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) !=
+               0 &&
            errno == EINTR) {
     }
 }
@@ -166,8 +168,8 @@ core::Result<void> finish_in_parent(const SandboxSpec& spec, pid_t pid, const Sa
         }
     }
     if (auto r = cgroup.add(pid, !into_cgroup); !r) {
-        return core::error(r.error().code, fmt::format("sandbox setup failed at cgroup ({})",
-                                                       r.error().context));
+        return core::error(r.error().code,
+                           fmt::format("sandbox setup failed at cgroup ({})", r.error().context));
     }
     return {};
 }
@@ -256,9 +258,10 @@ core::Result<SandboxChild> spawn_sandbox(const SandboxSpec& spec, const SandboxC
     out.cgroup = std::move(*cgroup);
     for (const auto& note : out.cgroup.placement()) out.notes.push_back(note);
     if (!out.cgroup.placed()) {
-        out.notes.push_back(fmt::format("no cgroup of its own ({} not writable here); stopping it "
-                                        "relies on its PID namespace",
-                                        cgroups.v2_dir.empty() ? "no cgroup v2" : cgroups.v2_dir));
+        out.notes.push_back(
+            fmt::format("no cgroup of its own ({} not writable here); stopping it "
+                        "relies on its PID namespace",
+                        cgroups.v2_dir.empty() ? "no cgroup v2" : cgroups.v2_dir));
     }
 
     if (!reports.is_open()) return core::error(EBADF, "sandbox: no pipe for setup failures");

@@ -47,7 +47,8 @@ void check_maps(std::vector<std::string>& problems, std::string_view key,
     if (maps.size() > 340) problems.push_back(fmt::format("{}: more than 340 lines", key));
     for (std::size_t i = 0; i < maps.size(); ++i) {
         const IdMap& a = maps[i];
-        if (a.count == 0) problems.push_back(fmt::format("{}[{}]: count must be at least 1", key, i));
+        if (a.count == 0)
+            problems.push_back(fmt::format("{}[{}]: count must be at least 1", key, i));
         for (std::size_t j = 0; j < i; ++j) {
             const IdMap& b = maps[j];
             const auto overlap = [](std::uint64_t x, std::uint64_t y, std::uint64_t n,
@@ -83,9 +84,17 @@ std::string_view proc_ns_name(Namespace ns) noexcept {
 
 const std::vector<std::string>& default_masked_paths() {
     static const std::vector<std::string> paths{
-        "/proc/acpi",          "/proc/asound",    "/proc/interrupts", "/proc/kcore",
-        "/proc/keys",          "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi",
-        "/proc/timer_list",    "/proc/timer_stats", "/sys/devices/virtual/powercap",
+        "/proc/acpi",
+        "/proc/asound",
+        "/proc/interrupts",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/sched_debug",
+        "/proc/scsi",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/sys/devices/virtual/powercap",
         "/sys/firmware",
     };
     return paths;
@@ -100,19 +109,58 @@ const std::vector<std::string>& default_readonly_paths() {
 const std::vector<std::string>& default_denied_syscalls() {
     // Names the running architecture lacks are skipped when the filter is built.
     static const std::vector<std::string> names{
-        "acct",          "add_key",          "bpf",           "clock_adjtime",
-        "clock_settime", "create_module",    "delete_module", "finit_module",
-        "fsconfig",      "fsmount",          "fsopen",        "fspick",
-        "get_kernel_syms", "init_module",    "ioperm",        "iopl",
-        "kcmp",          "kexec_file_load",  "kexec_load",    "keyctl",
-        "lookup_dcookie", "mount",           "mount_setattr", "move_mount",
-        "name_to_handle_at", "nfsservctl",   "open_by_handle_at", "open_tree",
-        "perf_event_open", "pivot_root",     "process_vm_readv", "process_vm_writev",
-        "ptrace",        "query_module",     "quotactl",      "quotactl_fd",
-        "reboot",        "request_key",      "setns",         "settimeofday",
-        "stime",         "swapoff",          "swapon",        "_sysctl",
-        "syslog",        "umount",           "umount2",       "unshare",
-        "uselib",        "userfaultfd",      "ustat",         "vm86",
+        "acct",
+        "add_key",
+        "bpf",
+        "clock_adjtime",
+        "clock_settime",
+        "create_module",
+        "delete_module",
+        "finit_module",
+        "fsconfig",
+        "fsmount",
+        "fsopen",
+        "fspick",
+        "get_kernel_syms",
+        "init_module",
+        "ioperm",
+        "iopl",
+        "kcmp",
+        "kexec_file_load",
+        "kexec_load",
+        "keyctl",
+        "lookup_dcookie",
+        "mount",
+        "mount_setattr",
+        "move_mount",
+        "name_to_handle_at",
+        "nfsservctl",
+        "open_by_handle_at",
+        "open_tree",
+        "perf_event_open",
+        "pivot_root",
+        "process_vm_readv",
+        "process_vm_writev",
+        "ptrace",
+        "query_module",
+        "quotactl",
+        "quotactl_fd",
+        "reboot",
+        "request_key",
+        "setns",
+        "settimeofday",
+        "stime",
+        "swapoff",
+        "swapon",
+        "_sysctl",
+        "syslog",
+        "umount",
+        "umount2",
+        "unshare",
+        "uselib",
+        "userfaultfd",
+        "ustat",
+        "vm86",
         "vm86old",
     };
     return names;
@@ -171,12 +219,13 @@ std::vector<std::string> check(const SandboxSpec& spec) {
     if (!subset(caps.ambient, caps.permitted) || !subset(caps.ambient, caps.inheritable)) {
         problems.emplace_back("capabilities.ambient: must be within permitted and inheritable");
     }
-    if (spec.limits.cpu_weight && (*spec.limits.cpu_weight < 1 || *spec.limits.cpu_weight > 10000)) {
+    if (spec.limits.cpu_weight &&
+        (*spec.limits.cpu_weight < 1 || *spec.limits.cpu_weight > 10000)) {
         problems.emplace_back("cpu-weight: must be from 1 to 10000");
     }
-    if (spec.limits.cpu_max && (spec.limits.cpu_max->quota_us < 1000 ||
-                                spec.limits.cpu_max->period_us < 1000 ||
-                                spec.limits.cpu_max->period_us > 1'000'000)) {
+    if (spec.limits.cpu_max &&
+        (spec.limits.cpu_max->quota_us < 1000 || spec.limits.cpu_max->period_us < 1000 ||
+         spec.limits.cpu_max->period_us > 1'000'000)) {
         problems.emplace_back(
             "cpu-max: the quota must be at least 1000us and the period from 1000us to 1s");
     }
@@ -184,7 +233,8 @@ std::vector<std::string> check(const SandboxSpec& spec) {
 }
 
 std::string format_size(std::uint64_t bytes) {
-    constexpr std::array<std::pair<char, int>, 4> units{{{'T', 40}, {'G', 30}, {'M', 20}, {'K', 10}}};
+    constexpr std::array<std::pair<char, int>, 4> units{
+        {{'T', 40}, {'G', 30}, {'M', 20}, {'K', 10}}};
     for (const auto& [unit, shift] : units) {
         const std::uint64_t scale = std::uint64_t{1} << shift;
         if (bytes >= scale && bytes % scale == 0) return fmt::format("{}{}", bytes / scale, unit);

@@ -45,7 +45,7 @@ struct Bind {
 };
 
 struct Tmpfs {
-    std::string target;                // inside the root, absolute
+    std::string target;                 // inside the root, absolute
     std::optional<std::uint64_t> size;  // bytes; nullopt: the kernel's default (half of RAM)
     std::uint32_t mode = 01777;
     bool operator==(const Tmpfs&) const = default;
@@ -78,14 +78,15 @@ struct Capabilities {
 
 enum class SeccompMode {
     Off,       // no filter
-    DenyList,  // everything allowed but `syscalls` (and the default list), which fail with `errno_value`
+    DenyList,  // everything allowed but `syscalls` (and the default list), which fail with
+               // `errno_value`
     AllowList  // nothing allowed but `syscalls`; everything else fails with `errno_value`
 };
 
 struct SeccompSpec {
     SeccompMode mode = SeccompMode::DenyList;
-    bool default_list = true;   // DenyList: include the built-in list (seccomp = "default")
-    bool allow_io_uring = false;  // DenyList with the default list: let io_uring_* through
+    bool default_list = true;           // DenyList: include the built-in list (seccomp = "default")
+    bool allow_io_uring = false;        // DenyList with the default list: let io_uring_* through
     std::vector<std::string> syscalls;  // names, sorted, each once
     int errno_value = 1;                // EPERM, as Docker's profile returns
     bool operator==(const SeccompSpec&) const = default;

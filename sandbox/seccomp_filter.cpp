@@ -59,7 +59,8 @@ core::Result<SeccompFilter> SeccompFilter::build(const SeccompSpec& spec, bool s
     const std::uint32_t action = deny ? refuse : SCMP_ACT_ALLOW;
     if (deny && spec.default_list) {
         for (const auto& name : default_denied_syscalls()) {
-            if (auto r = add_rule(filter.ctx_, action, name, true); !r) return std::unexpected(r.error());
+            if (auto r = add_rule(filter.ctx_, action, name, true); !r)
+                return std::unexpected(r.error());
         }
         if (!spec.allow_io_uring) {
             for (const auto& name : io_uring_syscalls()) {
@@ -70,7 +71,8 @@ core::Result<SeccompFilter> SeccompFilter::build(const SeccompSpec& spec, bool s
         }
     }
     for (const auto& name : spec.syscalls) {
-        if (auto r = add_rule(filter.ctx_, action, name, false); !r) return std::unexpected(r.error());
+        if (auto r = add_rule(filter.ctx_, action, name, false); !r)
+            return std::unexpected(r.error());
     }
     return filter;
 }

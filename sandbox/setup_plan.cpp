@@ -1,8 +1,7 @@
 #include "sandbox/setup_plan.h"
 
-#include <sys/mount.h>
-
 #include <fmt/format.h>
+#include <sys/mount.h>
 
 #include <algorithm>
 #include <array>
@@ -13,8 +12,8 @@ namespace {
 
 // runc's default devices, bound from the host's /dev (mknod is refused in a user
 // namespace, and a bind works everywhere).
-constexpr std::array<std::string_view, 6> kDevices{"null", "zero", "full", "random", "urandom",
-                                                   "tty"};
+constexpr std::array<std::string_view, 6> kDevices{"null",   "zero",    "full",
+                                                   "random", "urandom", "tty"};
 
 struct Planner {
     const SandboxSpec& spec;
@@ -25,8 +24,8 @@ struct Planner {
 
     void add(Step step) { steps.push_back(std::move(step)); }
 
-    void mount(std::string_view inside, std::string source, std::string fstype,
-               unsigned long flags, std::string data, std::string detail) {
+    void mount(std::string_view inside, std::string source, std::string fstype, unsigned long flags,
+               std::string data, std::string detail) {
         add({StepKind::MakeDirs, at(inside), {}, {}, 0, {}, fmt::format("mkdir({})", inside)});
         add({StepKind::Mount, at(inside), std::move(source), std::move(fstype), flags,
              std::move(data), std::move(detail)});
@@ -34,15 +33,29 @@ struct Planner {
 
     void binds() {
         for (const Bind& bind : spec.binds) {
-            const bool file = std::ranges::find(context.file_sources, bind.source) !=
-                              context.file_sources.end();
-            add({file ? StepKind::MakeFile : StepKind::MakeDirs, at(bind.target), {}, {}, 0, {},
+            const bool file =
+                std::ranges::find(context.file_sources, bind.source) != context.file_sources.end();
+            add({file ? StepKind::MakeFile : StepKind::MakeDirs,
+                 at(bind.target),
+                 {},
+                 {},
+                 0,
+                 {},
                  fmt::format("mkdir({})", bind.target)});
-            add({StepKind::Mount, at(bind.target), bind.source, {},
-                 static_cast<unsigned long>(MS_BIND | (bind.recursive ? MS_REC : 0)), {},
+            add({StepKind::Mount,
+                 at(bind.target),
+                 bind.source,
+                 {},
+                 static_cast<unsigned long>(MS_BIND | (bind.recursive ? MS_REC : 0)),
+                 {},
                  fmt::format("bind({} -> {})", bind.source, bind.target)});
             if (bind.read_only) {
-                add({StepKind::RemountReadOnly, at(bind.target), {}, {}, 0, {},
+                add({StepKind::RemountReadOnly,
+                     at(bind.target),
+                     {},
+                     {},
+                     0,
+                     {},
                      fmt::format("read-only({})", bind.target)});
             }
         }
@@ -63,7 +76,12 @@ struct Planner {
         for (std::string_view name : kDevices) {
             const std::string inside = fmt::format("/dev/{}", name);
             add({StepKind::MakeFile, at(inside), {}, {}, 0, {}, fmt::format("mkdir({})", inside)});
-            add({StepKind::Mount, at(inside), inside, {}, MS_BIND, {},
+            add({StepKind::Mount,
+                 at(inside),
+                 inside,
+                 {},
+                 MS_BIND,
+                 {},
                  fmt::format("bind({})", inside)});
         }
         // gid=5 (tty) only where it is sure to be mapped.
@@ -71,8 +89,8 @@ struct Planner {
         if (!spec.has(Namespace::User)) pts += ",gid=5";
         mount("/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, std::move(pts),
               "devpts(/dev/pts)");
-        mount("/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "mode=1777,size=65536k", "tmpfs(/dev/shm)");
+        mount("/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
+              "tmpfs(/dev/shm)");
         const std::array<std::pair<std::string_view, std::string_view>, 5> links{{
             {"pts/ptmx", "/dev/ptmx"},
             {"/proc/self/fd", "/dev/fd"},
@@ -81,27 +99,52 @@ struct Planner {
             {"/proc/self/fd/2", "/dev/stderr"},
         }};
         for (const auto& [target, name] : links) {
-            add({StepKind::Symlink, at(name), std::string(target), {}, 0, {},
+            add({StepKind::Symlink,
+                 at(name),
+                 std::string(target),
+                 {},
+                 0,
+                 {},
                  fmt::format("symlink({})", name)});
         }
     }
 
     void paths() {
         for (const auto& path : spec.readonly_paths) {
-            add({StepKind::ReadOnlyPath, at(path), {}, {}, 0, {},
+            add({StepKind::ReadOnlyPath,
+                 at(path),
+                 {},
+                 {},
+                 0,
+                 {},
                  fmt::format("readonly-path({})", path)});
         }
         for (const auto& path : spec.masked_paths) {
-            add({StepKind::MaskPath, at(path), "/dev/null", {}, 0, {},
+            add({StepKind::MaskPath,
+                 at(path),
+                 "/dev/null",
+                 {},
+                 0,
+                 {},
                  fmt::format("masked-path({})", path)});
         }
     }
 
     void build() {
-        add({StepKind::MakePrivate, "/", {}, {}, MS_REC | MS_PRIVATE, {},
+        add({StepKind::MakePrivate,
+             "/",
+             {},
+             {},
+             MS_REC | MS_PRIVATE,
+             {},
              "mount propagation(/ private)"});
         // pivot_root needs the new root to be a mount point.
-        add({StepKind::Mount, spec.root, spec.root, {}, MS_BIND | MS_REC, {},
+        add({StepKind::Mount,
+             spec.root,
+             spec.root,
+             {},
+             MS_BIND | MS_REC,
+             {},
              fmt::format("bind({})", spec.root)});
         binds();
         tmpfs();
@@ -114,13 +157,29 @@ struct Planner {
             add({StepKind::RemountReadOnly, spec.root, {}, {}, 0, {}, "read-only(/)"});
         }
         if (context.chroot_instead_of_pivot) {
-            add({StepKind::ChrootRoot, spec.root, {}, {}, 0, {}, fmt::format("chroot({})", spec.root)});
+            add({StepKind::ChrootRoot,
+                 spec.root,
+                 {},
+                 {},
+                 0,
+                 {},
+                 fmt::format("chroot({})", spec.root)});
         } else {
-            add({StepKind::PivotRoot, spec.root, {}, {}, 0, {},
+            add({StepKind::PivotRoot,
+                 spec.root,
+                 {},
+                 {},
+                 0,
+                 {},
                  fmt::format("pivot_root({})", spec.root)});
         }
         if (!spec.hostname.empty()) {
-            add({StepKind::Hostname, {}, spec.hostname, {}, 0, {},
+            add({StepKind::Hostname,
+                 {},
+                 spec.hostname,
+                 {},
+                 0,
+                 {},
                  fmt::format("sethostname({})", spec.hostname)});
         }
         if (spec.has(Namespace::Net)) {

@@ -19,19 +19,19 @@
 namespace svinit::sandbox {
 
 enum class StepKind {
-    MakePrivate,     // mount(NULL, "/", MS_REC|MS_PRIVATE)
-    MakeDirs,        // mkdir -p path
-    MakeFile,        // mkdir -p dirname(path); create an empty file
-    Mount,           // mount(source, path, fstype, flags, data)
-    RemountReadOnly, // MS_REMOUNT|MS_BIND|MS_RDONLY, keeping the mount's other flags
-    Symlink,         // symlink(source, path)
-    ReadOnlyPath,    // bind path onto itself, then read-only; skipped when missing
-    MaskPath,        // a file: /dev/null bound over it; a directory: an empty read-only tmpfs
-    PivotRoot,       // chdir(path); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/")
-    ChrootRoot,      // chdir(path); mount(path, "/", MS_MOVE); chroot("."); chdir("/")
-    Hostname,        // sethostname(source)
-    LoopbackUp,      // SIOCSIFFLAGS IFF_UP on "lo"
-    Chdir,           // chdir(path), inside the new root
+    MakePrivate,      // mount(NULL, "/", MS_REC|MS_PRIVATE)
+    MakeDirs,         // mkdir -p path
+    MakeFile,         // mkdir -p dirname(path); create an empty file
+    Mount,            // mount(source, path, fstype, flags, data)
+    RemountReadOnly,  // MS_REMOUNT|MS_BIND|MS_RDONLY, keeping the mount's other flags
+    Symlink,          // symlink(source, path)
+    ReadOnlyPath,     // bind path onto itself, then read-only; skipped when missing
+    MaskPath,         // a file: /dev/null bound over it; a directory: an empty read-only tmpfs
+    PivotRoot,        // chdir(path); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/")
+    ChrootRoot,       // chdir(path); mount(path, "/", MS_MOVE); chroot("."); chdir("/")
+    Hostname,         // sethostname(source)
+    LoopbackUp,       // SIOCSIFFLAGS IFF_UP on "lo"
+    Chdir,            // chdir(path), inside the new root
 };
 
 struct Step {

@@ -129,10 +129,11 @@ TEST_CASE("sandbox: the root is the given directory and the host's files are inv
     const auto file = world.write("job.toml", basic_sandbox());
     const std::string host_path = world.dir() + "/host-secret";
 
-    const Outcome outcome = world.run(
-        file, {"/bin/sh", "-c",
-               "cat /marker; test -e " + host_path + " && echo visible || echo invisible; "
-               "test -e /etc/hostname && echo host-etc || echo own-etc"});
+    const Outcome outcome =
+        world.run(file, {"/bin/sh", "-c",
+                         "cat /marker; test -e " + host_path +
+                             " && echo visible || echo invisible; "
+                             "test -e /etc/hostname && echo host-etc || echo own-etc"});
     INFO(outcome.err);
     CHECK(outcome.out == "in the root\ninvisible\nown-etc\n");
     CHECK(outcome.status == 0);
@@ -170,10 +171,10 @@ TEST_CASE("sandbox: masked paths read empty", "[sandbox]") {
     const auto file =
         world.write("job.toml", basic_sandbox("masked-paths = [\"/secret\", \"/private\"]\n"));
 
-    const Outcome outcome = world.run(
-        file, {"/bin/sh", "-c",
-               "cat /secret; ls /private; echo end; cat /proc/kcore | wc -c; "
-               "echo x > /proc/sysrq-trigger || echo read-only"});
+    const Outcome outcome =
+        world.run(file, {"/bin/sh", "-c",
+                         "cat /secret; ls /private; echo end; cat /proc/kcore | wc -c; "
+                         "echo x > /proc/sysrq-trigger || echo read-only"});
     INFO(outcome.err);
     CHECK(outcome.status == 0);
     const bool kcore = fs::exists("/proc/kcore");
@@ -260,9 +261,9 @@ TEST_CASE("sandbox: a signal to svinit reaches the worker", "[sandbox]") {
     SandboxWorld world(backend);
     const auto file = world.write("job.toml", basic_sandbox());
 
-    Process svinit = world.start(
-        file, {"/bin/sh", "-c", "trap 'echo got USR1; exit 3' USR1; echo ready; "
-                                "while true; do sleep 1; done"});
+    Process svinit = world.start(file, {"/bin/sh", "-c",
+                                        "trap 'echo got USR1; exit 3' USR1; echo ready; "
+                                        "while true; do sleep 1; done"});
     expect_line(svinit, "ready");
     ::kill(svinit.pid(), SIGUSR1);
     expect_line(svinit, "got USR1");
@@ -294,9 +295,9 @@ TEST_CASE("sandbox: cgroup.kill stops the whole tree when the worker is gone", "
         "job.toml", "namespaces = [\"mount\", \"uts\", \"ipc\", \"net\"]\nroot = \"root\"\n");
     const std::string name = "kill-test-" + std::to_string(::getpid()) + "-" + backend;
 
-    const Outcome outcome = world.run(
-        file, {"/bin/sh", "-c", "for i in 1 2 3; do setsid sleep 1000 & echo $!; done"},
-        {"--name", name});
+    const Outcome outcome =
+        world.run(file, {"/bin/sh", "-c", "for i in 1 2 3; do setsid sleep 1000 & echo $!; done"},
+                  {"--name", name});
     INFO(outcome.err);
     CHECK(outcome.status == 0);
     const auto pids = lines_of(outcome.out);
@@ -345,10 +346,10 @@ TEST_CASE("sandbox: setup failures name their stage and errno", "[sandbox]") {
                                "file or directory") != std::string::npos);
     }
     SECTION("a uid map the kernel refuses") {
-        const auto file = world.write(
-            "job.toml",
-            "namespaces = [\"user\", \"pid\", \"mount\"]\nroot = \"root\"\n"
-            "uid-map = [{ inside = 0, outside = 4294967290, count = 100 }]\n");
+        const auto file =
+            world.write("job.toml",
+                        "namespaces = [\"user\", \"pid\", \"mount\"]\nroot = \"root\"\n"
+                        "uid-map = [{ inside = 0, outside = 4294967290, count = 100 }]\n");
         const Outcome outcome = world.run(file, {"/bin/sh", "-c", "true"});
         CHECK(outcome.status == 125);
         CHECK(outcome.err.find("sandbox setup failed at uid_map(0 4294967290 100): Invalid "
@@ -356,19 +357,20 @@ TEST_CASE("sandbox: setup failures name their stage and errno", "[sandbox]") {
     }
 }
 
-TEST_CASE("sandbox: rootless, an ordinary user runs a sandbox in a user namespace",
-          "[sandbox]") {
+TEST_CASE("sandbox: rootless, an ordinary user runs a sandbox in a user namespace", "[sandbox]") {
     const std::string backend = GENERATE(from_range(kBackends));
     INFO("event loop backend: " << backend);
     SandboxWorld world(backend);
-    for (const char* knob : {"/proc/sys/kernel/unprivileged_userns_clone",
-                             "/proc/sys/user/max_user_namespaces"}) {
+    for (const char* knob :
+         {"/proc/sys/kernel/unprivileged_userns_clone", "/proc/sys/user/max_user_namespaces"}) {
         std::ifstream in(knob);
         int value = 1;
-        if (in >> value && value == 0) skip(std::string(knob) + " is 0: no unprivileged user namespaces");
+        if (in >> value && value == 0)
+            skip(std::string(knob) + " is 0: no unprivileged user namespaces");
     }
-    const auto file = world.write(
-        "job.toml", "namespaces = [\"user\", \"pid\", \"mount\", \"uts\", \"ipc\", \"net\"]\n"
+    const auto file =
+        world.write("job.toml",
+                    "namespaces = [\"user\", \"pid\", \"mount\", \"uts\", \"ipc\", \"net\"]\n"
                     "root = \"root\"\nhostname = \"job\"\n");
 
     const Outcome outcome =

@@ -16,10 +16,10 @@ using namespace std::chrono_literals;
 
 constexpr const char* kBusybox = "/bin/busybox";
 
-const char* const kApplets[] = {"sh",    "cat",  "echo", "hostname", "ls",   "readlink",
-                                "grep",  "ifconfig", "id", "seq",    "sleep", "test",
-                                "wc",    "head", "tr",   "setsid",   "mkdir", "touch",
-                                "kill",  "true", "false", "ps",      "tail",  "unshare"};
+const char* const kApplets[] = {"sh",   "cat",      "echo",  "hostname", "ls",    "readlink",
+                                "grep", "ifconfig", "id",    "seq",      "sleep", "test",
+                                "wc",   "head",     "tr",    "setsid",   "mkdir", "touch",
+                                "kill", "true",     "false", "ps",       "tail",  "unshare"};
 
 void write_file(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary);
@@ -32,7 +32,8 @@ void build_root(const std::string& root) {
         fs::create_directories(fs::path(root) / dir);
     }
     fs::copy_file(kBusybox, root + "/bin/busybox");
-    for (const char* applet : kApplets) fs::create_symlink("busybox", fs::path(root) / "bin" / applet);
+    for (const char* applet : kApplets)
+        fs::create_symlink("busybox", fs::path(root) / "bin" / applet);
     fs::copy_file(helper("sandbox_probe"), root + "/bin/sandbox_probe");
     write_file(root + "/etc/passwd",
                "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n");

@@ -25,7 +25,7 @@ public:
 
     const std::string& backend() const { return backend_; }
     const std::string& dir() const { return dir_.path(); }  // mode 0755
-    std::string root() const { return dir() + "/root"; }     // the busybox root
+    std::string root() const { return dir() + "/root"; }    // the busybox root
 
     // Writes dir()/NAME and returns its path.
     std::string write(const std::string& name, const std::string& text) const;

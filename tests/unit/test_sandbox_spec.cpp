@@ -135,9 +135,10 @@ TEST_CASE("setup plan: runc's order, ending in pivot_root, hostname, lo, the dir
     CHECK(pts->data == "newinstance,ptmxmode=0666,mode=0620,gid=5");
 }
 
-TEST_CASE("setup plan: without proc, dev, net or uts their steps are gone; the initramfs "
-          "gets chroot",
-          "[sandbox]") {
+TEST_CASE(
+    "setup plan: without proc, dev, net or uts their steps are gone; the initramfs "
+    "gets chroot",
+    "[sandbox]") {
     SandboxSpec spec = valid();
     spec.namespaces = {Namespace::Mount, Namespace::User};
     spec.proc = false;
@@ -146,15 +147,16 @@ TEST_CASE("setup plan: without proc, dev, net or uts their steps are gone; the i
     spec.readonly_paths.clear();
     PlanContext context;
     context.chroot_instead_of_pivot = true;
-    CHECK(details(plan_setup(spec, context)) ==
-          Strings{"mount propagation(/ private)", "bind(/srv/root)", "chroot(/srv/root)",
-                  "chdir(/)"});
+    CHECK(details(plan_setup(spec, context)) == Strings{"mount propagation(/ private)",
+                                                        "bind(/srv/root)", "chroot(/srv/root)",
+                                                        "chdir(/)"});
 }
 
 TEST_CASE("setup plan: the initramfs is recognised from mountinfo", "[sandbox]") {
     CHECK(root_is_initramfs("1 1 0:2 / / rw - rootfs rootfs rw\n"));
-    CHECK_FALSE(root_is_initramfs("1 1 0:2 / / rw - rootfs rootfs rw\n"
-                                  "20 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"));
+    CHECK_FALSE(
+        root_is_initramfs("1 1 0:2 / / rw - rootfs rootfs rw\n"
+                          "20 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw\n"));
     CHECK_FALSE(root_is_initramfs("25 1 0:23 / / rw shared:1 - overlay overlay rw\n"));
     CHECK(join_root("/srv/root/", "/data") == "/srv/root/data");
     CHECK(join_root("/srv/root", "/") == "/srv/root");

@@ -62,8 +62,7 @@ pids-max = 64
     CHECK_FALSE(s.limits.cpu_max);
 }
 
-TEST_CASE("a service without [sandbox] has none; an empty one needs a root",
-          "[config][sandbox]") {
+TEST_CASE("a service without [sandbox] has none; an empty one needs a root", "[config][sandbox]") {
     TomlFixture f;
     CHECK_FALSE(f.service_of("[services.job]\ncommand = [\"/bin/true\"]\n").sandbox);
     CHECK(f.error_of(service("")) ==
@@ -71,9 +70,10 @@ TEST_CASE("a service without [sandbox] has none; an empty one needs a root",
           "sees as /)");
 }
 
-TEST_CASE("[sandbox] defaults: every namespace but user, runc's paths, no capabilities, "
-          "the default seccomp list",
-          "[config][sandbox]") {
+TEST_CASE(
+    "[sandbox] defaults: every namespace but user, runc's paths, no capabilities, "
+    "the default seccomp list",
+    "[config][sandbox]") {
     TomlFixture f;
     const auto spec = f.service_of(service("root = \"/srv/root\"\n"));
     REQUIRE(spec.sandbox);
@@ -116,7 +116,8 @@ cpu-weight = 200
 )"));
     REQUIRE(spec.sandbox);
     const SandboxSpec& s = *spec.sandbox;
-    CHECK(s.namespaces == std::vector<Namespace>{Namespace::Pid, Namespace::Mount, Namespace::User});
+    CHECK(s.namespaces ==
+          std::vector<Namespace>{Namespace::Pid, Namespace::Mount, Namespace::User});
     CHECK(s.uid_map == std::vector<IdMap>{{0, 100000, 65536}});
     CHECK(s.gid_map == std::vector<IdMap>{{0, 100000, 1}});
     CHECK(s.root == (f.tmp.path / "rootfs").string());
@@ -152,8 +153,9 @@ TEST_CASE("[sandbox] seccomp forms", "[config][sandbox]") {
         return spec.sandbox->seccomp;
     };
     CHECK(seccomp_of("seccomp = \"none\"").mode == SeccompMode::Off);
-    const auto allow = seccomp_of("seccomp = { allow = [\"read\", \"execve\", \"exit_group\"], "
-                                  "errno = 38 }");
+    const auto allow = seccomp_of(
+        "seccomp = { allow = [\"read\", \"execve\", \"exit_group\"], "
+        "errno = 38 }");
     CHECK(allow.mode == SeccompMode::AllowList);
     CHECK(allow.syscalls == Strings{"execve", "exit_group", "read"});
     CHECK(allow.errno_value == ENOSYS);
@@ -163,8 +165,9 @@ TEST_CASE("[sandbox] seccomp forms", "[config][sandbox]") {
 
 TEST_CASE("[sandbox] capabilities = [...] keeps the set in all five", "[config][sandbox]") {
     TomlFixture f;
-    const auto spec = f.service_of(service("root = \"/r\"\ncapabilities = [\"CAP_KILL\", \"kill\", "
-                                           "\"net_raw\"]\n"));
+    const auto spec =
+        f.service_of(service("root = \"/r\"\ncapabilities = [\"CAP_KILL\", \"kill\", "
+                             "\"net_raw\"]\n"));
     REQUIRE(spec.sandbox);
     CHECK(spec.sandbox->capabilities == Capabilities::keep({CAP_KILL, CAP_NET_RAW}));
     CHECK(spec.sandbox->capabilities.ambient == CapSet{CAP_KILL, CAP_NET_RAW});
@@ -227,7 +230,8 @@ rootless = true
 
 TEST_CASE("[sandbox] rules between keys", "[config][sandbox]") {
     TomlFixture f;
-    CHECK(f.error_of(service("root = \"/r\"\nnamespaces = [\"pid\", \"mount\"]\nhostname = \"x\"\n")) ==
+    CHECK(f.error_of(
+              service("root = \"/r\"\nnamespaces = [\"pid\", \"mount\"]\nhostname = \"x\"\n")) ==
           "svinit.toml:6:12: services.job.sandbox.hostname: needs \"uts\" in namespaces");
     CHECK(f.error_of(service("root = \"/r\"\nuid-map = [{ inside = 0, outside = 1000 }]\n")) ==
           "svinit.toml:5:11: services.job.sandbox.uid-map: need \"user\" in namespaces");
@@ -240,7 +244,8 @@ TEST_CASE("[sandbox] rules between keys", "[config][sandbox]") {
     CHECK(f.error_of(service("root = \"/r\"\nseccomp = { allow = [\"read\"] }\n")) ==
           "svinit.toml:5:21: services.job.sandbox.seccomp.allow: must include \"execve\": the "
           "worker is started by it, after the filter is in place");
-    CHECK(f.error_of(service("root = \"/r\"\nseccomp = { allow = [\"execve\"], deny = [\"read\"] }\n")) ==
+    CHECK(f.error_of(
+              service("root = \"/r\"\nseccomp = { allow = [\"execve\"], deny = [\"read\"] }\n")) ==
           "svinit.toml:5:21: services.job.sandbox.seccomp.allow: give deny (everything else "
           "allowed) or allow (everything else refused), not both");
     CHECK(f.error_of(service("root = \"/r\"\nseccomp = \"strict\"\n")) ==
