@@ -72,6 +72,7 @@ Json encode_process(const ProcessStatus& p) {
         {"last_exit", p.last_exit ? encode_exit(*p.last_exit) : Json(nullptr)},
         {"restarts", p.restarts},
         {"reason", p.reason},
+        {"usage", p.usage},
     };
 }
 
@@ -103,6 +104,7 @@ ProcessStatus decode_process(Fields& f, Problems& problems) {
     p.restarts = static_cast<std::uint32_t>(
         f.integer("restarts", 0, std::numeric_limits<std::uint32_t>::max()));
     p.reason = f.optional_string("reason").value_or(std::string());
+    p.usage = f.optional_string("usage").value_or(std::string());
     return p;
 }
 

@@ -46,6 +46,12 @@ public:
     // failed before exec, with spawn_failure set).
     virtual Result<TrackedChild> spawn(const SpawnOptions& options, ExitCallback on_exit) = 0;
 
+    // A child started elsewhere (a sandbox's init, from sandbox::spawn_sandbox) with
+    // reports(), so its failures before exec come back as spawn_failure like a spawn()'s.
+    virtual Result<TrackedChild> track(Child child, ExitCallback on_exit) = 0;
+    // The pipe such children report to; null when it cannot be opened.
+    virtual const SpawnReports* reports() = 0;
+
     // Signals a tracked child through its pidfd, so a reused pid is never hit.
     virtual Result<void> signal(ChildToken token, int sig) = 0;
 

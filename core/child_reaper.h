@@ -38,9 +38,9 @@ public:
     Result<void> signal_group(ChildToken token, int sig) override;
 
     // Takes a child started with core::spawn(options, reports()) and watches it.
-    Result<TrackedChild> track(Child child, ExitCallback on_exit);
+    Result<TrackedChild> track(Child child, ExitCallback on_exit) override;
     // The pipe children report exec failures to; null when it cannot be opened.
-    const SpawnReports* reports();
+    const SpawnReports* reports() override;
 
     // Reaps every child that has exited. Safe to call at any time.
     void reap_all();

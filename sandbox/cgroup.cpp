@@ -389,6 +389,24 @@ std::uint64_t SandboxCgroup::oom_kills() const {
     return keyed_value(*text, "oom_kill").value_or(0);
 }
 
+std::string SandboxCgroup::usage() const {
+    if (!placed()) return {};
+    std::string text;
+    const bool v1 = !memory_dir_.empty() && memory_version_ == CgroupVersion::V1;
+    const std::string dir = memory_dir_.empty() ? v2_dir_ : memory_dir_;
+    if (auto memory = read_text(dir + (v1 ? "/memory.usage_in_bytes" : "/memory.current"))) {
+        std::uint64_t bytes = 0;
+        auto [end, ec] = std::from_chars(memory->data(), memory->data() + memory->size(), bytes);
+        if (ec == std::errc()) {
+            text = fmt::format("memory {:.1f}M, ", static_cast<double>(bytes) / (1 << 20));
+        }
+    }
+    auto procs = read_text(v2_dir_ + "/cgroup.procs");
+    if (!procs) return text.empty() ? text : text.substr(0, text.size() - 2);
+    const auto count = std::count(procs->begin(), procs->end(), '\n');
+    return text + fmt::format("{} proc{}", count, count == 1 ? "" : "s");
+}
+
 core::Result<void> SandboxCgroup::remove() {
     core::Result<void> result;
     v2_fd_.reset();

@@ -71,6 +71,9 @@ public:
     // How many processes the OOM killer has killed in it (memory.events or, on v1,
     // memory.oom_control); 0 without a memory limit.
     std::uint64_t oom_kills() const;
+    // What it holds now, for svctl status: "memory 12.4M, 3 procs" (memory where a memory
+    // controller counts it); empty when not placed.
+    std::string usage() const;
     // rmdir in every hierarchy; the error of the first that failed (EBUSY: not empty).
     core::Result<void> remove();
 

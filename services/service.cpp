@@ -72,6 +72,7 @@ core::Result<std::unique_ptr<Service>> Service::create(ProcessContext context, S
                                                   main_policy(s.spec_, policy), main_stdio,
                                                   [&s](State, State to) { s.on_main_change(to); });
     s.main_->set_stop_command(s.spec_.stop.command);
+    s.main_->set_sandbox(s.spec_.sandbox);
     if (uses_notify(s.spec_)) {
         if (auto opened = s.open_notify_socket(); !opened) return std::unexpected(opened.error());
     }
@@ -279,6 +280,7 @@ bool Service::can_update_in_place(const ServiceSpec& spec) const {
 void Service::update(ServiceSpec spec, Policy policy) {
     main_->update(spec.main, main_policy(spec, policy));
     main_->set_stop_command(spec.stop.command);
+    main_->set_sandbox(spec.sandbox);
     if (log_ && spec.log) log_->update(*spec.log, policy_for(*spec.log, policy));
     spec_ = std::move(spec);
 }

@@ -215,8 +215,8 @@ struct ServiceSpec {
     Dependencies deps{};
     ReadinessSpec readiness{};
     std::optional<HealthSpec> health{};
-    // TOML's [sandbox]: namespaces, root, privileges, seccomp, cgroup limits. Read and
-    // validated; the supervisor does not start sandboxed services yet.
+    // TOML's [sandbox]: namespaces, root, privileges, seccomp, cgroup limits; main's run
+    // starts in it (services/sandbox_run.h).
     std::optional<sandbox::SandboxSpec> sandbox{};
     SpecOrigins origins{};  // never makes two specs differ
 

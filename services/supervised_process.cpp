@@ -114,6 +114,8 @@ void SupervisedProcess::execute(const Action& action) {
 }
 
 void SupervisedProcess::signal_run(int sig, bool group) {
+    // KILL ends a sandbox's whole tree at once, its init gone or not.
+    if (sig == SIGKILL && sandbox_ && sandbox_->kill_all()) return;
     if (!run_) return;  // gone already: its exit is on its way
     auto sent = group ? context_.children.signal_group(run_.id(), sig)
                       : context_.children.signal(run_.id(), sig);
@@ -158,11 +160,30 @@ core::Result<core::TrackedChild> SupervisedProcess::spawn_command(
     return context_.children.spawn(*options, std::move(on_exit));
 }
 
+core::Result<core::TrackedChild> SupervisedProcess::spawn_sandboxed(
+    core::ChildHost::ExitCallback on_exit) {
+    auto devnull = open_stdin();
+    if (!devnull) return std::unexpected(devnull.error());
+    // No lookups on the host: argv[0] is found in PATH inside the root, and the user is
+    // the sandbox's own.
+    core::SpawnOptions options;
+    options.argv = spec_.command;
+    options.env = exec_environment(spec_.exec, {}, {}, extra_env_);
+    options.cwd = spec_.dir.string();
+    options.stdin_fd = stdio_.in ? stdio_.in->get() : devnull->get();
+    options.stdout_fd = stdio_.out ? stdio_.out->get() : -1;
+    if (!sandbox_) sandbox_ = std::make_unique<SandboxRun>(context_.loop, context_.children, label_);
+    return sandbox_->start(*sandbox_spec_, options, std::move(on_exit));
+}
+
 void SupervisedProcess::spawn_run() {
     const bool toml = !spec_.command.empty();
     auto on_exit = [this](const core::ChildExit& exit) {
         run_.release();
         if (exit.spawn_failure) {
+            if (exit.spawn_failure->stage == core::SpawnStage::Sandbox) {
+                spawn_failure_ = exit.spawn_failure->describe();
+            }
             spdlog::error("{}: cannot run {}: {}", label_,
                           spec_.command.empty() ? spec_.dir.string() + "/run" : spec_.command[0],
                           exit.spawn_failure->describe());
@@ -172,11 +193,14 @@ void SupervisedProcess::spawn_run() {
             post(ChildExited{exit.status});
         }
     };
-    auto child = toml ? spawn_command(spec_.command, extra_env_, std::move(on_exit))
-                      : spawn_program(kRun, {kRun}, std::move(on_exit));
+    spawn_failure_.clear();
+    auto child = sandbox_spec_ ? spawn_sandboxed(std::move(on_exit))
+                 : toml        ? spawn_command(spec_.command, extra_env_, std::move(on_exit))
+                               : spawn_program(kRun, {kRun}, std::move(on_exit));
     if (!child) {
         spdlog::error("{}: cannot start {}: {}", label_, toml ? spec_.command[0] : kRun,
                       child.error().message());
+        if (sandbox_spec_) spawn_failure_ = child.error().message();
         queue_.push_back(SpawnFailed{child.error().code});
         return;
     }
@@ -299,6 +323,7 @@ ProcessStatus SupervisedProcess::status() const {
     s.last_exit = state_.last_exit;
     s.restarts = static_cast<std::uint32_t>(std::min<std::uint64_t>(state_.restarts, UINT32_MAX));
     s.reason = failure_reason();
+    if (sandbox_ && s.pid != 0) s.usage = sandbox_->usage();
     return s;
 }
 
@@ -316,16 +341,19 @@ std::string SupervisedProcess::failure_reason() const {
                                seconds_text(state_.last_run), delay, state_.failures);
         }
         case FailReason::SpawnFailed:
-            return fmt::format("cannot run: {} (attempt {})", std::strerror(state_.spawn_error),
+            return fmt::format("cannot run: {} (attempt {})",
+                               spawn_failure_.empty() ? std::strerror(state_.spawn_error)
+                                                      : spawn_failure_,
                                state_.failures);
         case FailReason::FinishSaidNoRestart:
             return "finish exited 125: not restarting until asked to";
         case FailReason::StartLimit:
             return fmt::format("start limit hit: {} starts within {}; not restarting until "
-                               "svctl up",
+                               "svctl up{}",
                                state_.recent_starts.size(),
                                policy_.start_limit ? seconds_text(policy_.start_limit->interval)
-                                                   : std::string("?"));
+                                                   : std::string("?"),
+                               spawn_failure_.empty() ? "" : " (last: " + spawn_failure_ + ")");
         case FailReason::NotReady:
             return fmt::format("not ready within {}; restarting in {} (attempt {})",
                                seconds_text(policy_.ready_timeout),

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "core/event_loop.h"
 #include "core/unique_fd.h"
 #include "services/service_fsm.h"
+#include "services/sandbox_run.h"
 #include "services/service_spec.h"
 #include "services/supervisor_api.h"
 
@@ -54,7 +56,11 @@ public:
 
     const ServiceState& state() const noexcept { return state_; }
     // Run, finish or a control script is a process now.
-    bool running() const noexcept { return run_.active() || finish_.active() || control_.active(); }
+    // A sandbox's run lasts until its cgroup is empty.
+    bool running() const noexcept {
+        return run_.active() || finish_.active() || control_.active() ||
+               (sandbox_ && sandbox_->emptying());
+    }
     bool run_alive() const noexcept { return run_.active(); }
     // Down or failed: nothing runs and nothing will restart by itself.
     bool settled() const noexcept;
@@ -66,6 +72,8 @@ public:
 
     // TOML's [stop] command: run for control/t (the policy must name 't').
     void set_stop_command(std::vector<std::string> argv) { stop_command_ = std::move(argv); }
+    // TOML's [sandbox]: run starts in it (services/sandbox_run.h) from the next start on.
+    void set_sandbox(std::optional<sandbox::SandboxSpec> spec) { sandbox_spec_ = std::move(spec); }
     // Variables added to a TOML service's environment ("NOTIFY_SOCKET=@...").
     void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
 
@@ -86,6 +94,8 @@ private:
     core::Result<core::TrackedChild> spawn_command(const std::vector<std::string>& argv,
                                                    const std::vector<std::string>& extra_env,
                                                    core::ChildHost::ExitCallback on_exit);
+    // A TOML service with [sandbox]: its run through sandbox::spawn_sandbox.
+    core::Result<core::TrackedChild> spawn_sandboxed(core::ChildHost::ExitCallback on_exit);
     core::Result<core::UniqueFd> open_stdin() const;
     std::string failure_reason() const;
 
@@ -97,7 +107,13 @@ private:
     StateChanged on_change_;
     std::vector<std::string> stop_command_;
     std::vector<std::string> extra_env_;
+    std::optional<sandbox::SandboxSpec> sandbox_spec_;
     ServiceState state_;
+    // Why the last start failed, where errno alone does not say it ("sandbox setup failed
+    // at pivot_root(/srv/web/root): No such file or directory").
+    std::string spawn_failure_;
+    // The sandboxed run's cgroup; before run_, whose exit callback reaches it.
+    std::unique_ptr<SandboxRun> sandbox_;
     // Handles last among what callbacks reach, so they are gone before the rest.
     core::TrackedChild run_;
     core::TrackedChild finish_;

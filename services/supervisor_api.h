@@ -33,6 +33,7 @@ struct ProcessStatus {
     std::optional<core::ExitStatus> last_exit;
     std::uint32_t restarts = 0;
     std::string reason;  // why backoff/failed, e.g. "exited with status 1 after 0.2s"
+    std::string usage;   // a sandbox's cgroup while it runs: "memory 12.4M, 3 procs"
 };
 
 struct ServiceStatus {

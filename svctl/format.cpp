@@ -64,6 +64,7 @@ void add_process_fields(nlohmann::json& j, const services::ProcessStatus& p, Wal
     j["last_exit"] = exit_json(p.last_exit);
     j["restarts"] = p.restarts;
     j["reason"] = p.reason;
+    j["usage"] = p.usage;
 }
 
 std::string display_name(std::span<const std::string> display_names, std::size_t i,
@@ -106,6 +107,7 @@ std::string format_process(std::string_view name, const services::ProcessStatus&
     if (!active && want != Want::Down) line += fmt::format(", want {}", want_word(want));
     if (active && want != Want::Up) line += fmt::format(", want {}", want_word(want));
     if (active && got_term) line += ", got TERM";
+    if (!runit && active && !p.usage.empty()) line += "; " + p.usage;  // a sandbox's cgroup
     if (!runit && (p.state == State::Backoff || p.state == State::Failed) && !p.reason.empty()) {
         line += "; ";
         line += p.reason;

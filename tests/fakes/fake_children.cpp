@@ -19,6 +19,17 @@ core::Result<core::TrackedChild> FakeChildren::spawn(const core::SpawnOptions& o
     return core::TrackedChild(*this, token);
 }
 
+core::Result<core::TrackedChild> FakeChildren::track(core::Child child, ExitCallback on_exit) {
+    if (child.pid <= 0 || children_.contains(child.pid)) {
+        return core::error(EINVAL, "fake track: pid " + std::to_string(child.pid));
+    }
+    const core::ChildToken token{child.pid, next_serial_++};
+    core::SpawnOptions options;
+    options.path = "(tracked)";
+    children_.emplace(token.pid, Child{token, options, std::move(on_exit), {}, true, false});
+    return core::TrackedChild(*this, token);
+}
+
 void FakeChildren::untrack(core::ChildToken token) {
     auto it = children_.find(token.pid);
     if (it == children_.end() || it->second.token.serial != token.serial) return;

@@ -31,6 +31,10 @@ public:
 
     core::Result<core::TrackedChild> spawn(const core::SpawnOptions& options,
                                            ExitCallback on_exit) override;
+    // A child started elsewhere keeps its pid; options.path reads "(tracked)".
+    core::Result<core::TrackedChild> track(core::Child child, ExitCallback on_exit) override;
+    // No pipe: a fake runs no process that could report to one.
+    const core::SpawnReports* reports() override { return nullptr; }
     void untrack(core::ChildToken token) override;
     core::Result<void> signal(core::ChildToken token, int sig) override;
 

@@ -133,6 +133,13 @@ TEST_CASE("backoff and failed show the reason, or down with want up for sv", "[s
     CHECK(svctl(down) == "down: web: 1s, normally up");
 }
 
+TEST_CASE("a sandbox's cgroup usage follows the state while it runs, never for sv", "[svctl]") {
+    auto run = process(State::Run, 7, 5s, Want::Up);
+    run.usage = "memory 12.4M, 3 procs";
+    CHECK(svctl(run) == "run: web: (pid 7) 5s; memory 12.4M, 3 procs");
+    CHECK(runit(run) == "run: web: (pid 7) 5s");
+}
+
 TEST_CASE("want once is runit's want down", "[svctl]") {
     auto p = process(State::Run, 3, 1s, Want::Once);
     CHECK(svctl(p) == "run: web: (pid 3) 1s, want once");
