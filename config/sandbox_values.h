@@ -6,14 +6,11 @@
 #include <string>
 #include <string_view>
 
+#include "config/byte_size.h"
 #include "core/error.h"
 #include "sandbox/sandbox_spec.h"
 
 namespace svinit::config {
-
-// NUMBER with an optional unit K, M, G or T (powers of 1024, either case), e.g. "256M",
-// "1g", "65536". At most 2^62 bytes.
-core::Result<std::uint64_t> parse_size(std::string_view text);
 
 // "QUOTA PERIOD" in microseconds (cgroup v2's cpu.max: "50000 100000"), or a number of
 // CPUs ("0.5", "2") over a 100ms period.

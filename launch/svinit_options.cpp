@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "config/byte_size.h"
 #include "core/cli_flag.h"
 
 namespace svinit::launch {
@@ -74,20 +75,14 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text) 
 }
 
 core::Result<std::uint64_t> parse_size(std::string_view text) {
-    std::uint64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-    std::uint64_t scale = 1;
-    if (unit == "K" || unit == "k") scale = 1024;
-    if (unit == "M" || unit == "m") scale = 1024 * 1024;
-    if (unit == "G" || unit == "g") scale = 1024 * 1024 * 1024;
     constexpr std::uint64_t kMax = std::uint64_t{1} << 40;
-    if (ec != std::errc() || (scale == 1 && !unit.empty()) || value == 0 || value > kMax / scale) {
+    auto size = config::parse_size(text);
+    if (!size || *size == 0 || *size > kMax) {
         return core::error(0, fmt::format("'{}' is not a size from 1 byte to 1T (a number, "
                                           "optionally followed by K, M or G)",
                                           text));
     }
-    return value * scale;
+    return *size;
 }
 
 core::Result<core::Duration> parse_seconds(std::string_view text) {
