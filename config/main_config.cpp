@@ -77,6 +77,7 @@ void read_global_settings(TableReader& top, const fs::path& base_dir, GlobalSett
     if (auto level = top.choice<std::string_view>("log-level", kLogLevels)) {
         settings.log_level = std::string(*level);
     }
+    settings.output = read_output_settings(top, base_dir);
     read_defaults(top, settings.defaults);
     (void)top.node("services");
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config/main_output.h"
 #include "config/service_defaults.h"
 #include "config/toml_reader.h"
 
@@ -22,6 +23,7 @@ struct GlobalSettings {
     std::optional<std::string> control_socket;
     std::optional<std::string> control_group;  // a name or a number
     std::optional<std::string> log_level;      // trace, debug, info, warn, error or off
+    OutputSettings output{};                   // service-output, service-log-*
     ServiceDefaults defaults{};                // built in, then [defaults]
     // "control-socket", "service-dirs", ...: where each setting came from.
     std::map<std::string, services::Origin, std::less<>> origins{};

@@ -24,6 +24,19 @@ std::optional<services::Duration> flag(const SvinitOptions& options, std::string
     return std::chrono::duration_cast<services::Duration>(value);
 }
 
+// The file's service-output and service-log-* keys, but a flag given wins.
+void apply_output_keys(config::OutputSettings keys, SvinitOptions& options) {
+    const auto given = [&](std::string_view flag) { return options.given.contains(flag); };
+    if (given("--service-output")) keys.mode.reset();
+    if (given("--service-output-full")) keys.when_full.reset();
+    if (given("--service-log-prefix")) keys.prefix.reset();
+    if (given("--service-log-dir")) keys.dir.reset();
+    if (given("--service-log-max-size")) keys.max_size.reset();
+    if (given("--service-log-keep")) keys.keep.reset();
+    if (given("--service-log-ring")) keys.ring_bytes.reset();
+    config::apply_output_settings(keys, options.output);
+}
+
 }  // namespace
 
 config::LoadRequest load_request(const SvinitOptions& options) {
@@ -67,6 +80,7 @@ core::Result<void> apply_settings(const config::LoadedConfig& loaded, SvinitOpti
         if (!level) return core::error(0, "log-level: unknown level " + *settings.log_level);
         options.log_level = *level;
     }
+    apply_output_keys(settings.output, options);
     const config::ServiceDefaults& defaults = settings.defaults;
     options.stop_timeout = defaults.stop.timeout;
     options.finish_timeout = defaults.finish_timeout;

@@ -23,6 +23,17 @@ svinit::launch::SvinitOptions parse(std::vector<std::string_view> args) {
     return *options;
 }
 
+// The options `args` give, with the settings of the fixture's main file applied.
+svinit::launch::SvinitOptions with_file(const TomlFixture& f, std::vector<std::string_view> args) {
+    auto options = parse(args);
+    auto request = load_request(options);
+    request.default_toml_service_dir = f.file("absent");
+    const auto loaded = svinit::config::load_config(request);
+    REQUIRE(loaded.ok());
+    REQUIRE(apply_settings(loaded, options));
+    return options;
+}
+
 }  // namespace
 
 TEST_CASE("the flags that set service defaults go to the loader", "[config][launch]") {
@@ -48,15 +59,7 @@ finish-timeout = "2s"
 [defaults.stop]
 timeout = "20s"
 )");
-    auto run = [&f](std::vector<std::string_view> args) {
-        auto options = parse(args);
-        auto request = load_request(options);
-        request.default_toml_service_dir = f.file("absent");
-        const auto loaded = svinit::config::load_config(request);
-        REQUIRE(loaded.ok());
-        REQUIRE(apply_settings(loaded, options));
-        return options;
-    };
+    auto run = [&f](std::vector<std::string_view> args) { return with_file(f, args); };
     const std::string config = f.file("svinit.toml").string();
 
     const auto from_file = run({"--config", config, "app"});
@@ -76,4 +79,55 @@ timeout = "20s"
     CHECK(flags.log_level == spdlog::level::err);
     CHECK(flags.stop_timeout == 4s);
     CHECK(flags.finish_timeout == 2s);
+}
+
+TEST_CASE("service-output and service-log-* in the file, a flag wins over its key",
+          "[config][launch][log]") {
+    TomlFixture f;
+    f.write("svinit.toml", R"(service-output = "prefix"
+service-output-full = "drop"
+service-log-prefix = "stream,name"
+service-log-dir = "logs"
+service-log-max-size = "2M"
+service-log-keep = 3
+service-log-ring = 4096
+)");
+    auto run = [&f](std::vector<std::string_view> args) { return with_file(f, args).output; };
+    const std::string config = f.file("svinit.toml").string();
+    using svinit::services::FullPolicy;
+    using svinit::services::OutputMode;
+
+    const auto from_file = run({"--config", config, "app"});
+    CHECK(from_file.mode == OutputMode::Prefix);
+    CHECK(from_file.when_full == FullPolicy::Drop);
+    CHECK(from_file.prefix == *svinit::services::parse_prefix_format("stream,name"));
+    CHECK(from_file.dir == f.file("logs"));  // relative to the file
+    CHECK(from_file.max_size == 2u << 20);
+    CHECK(from_file.keep == 3);
+    CHECK(from_file.ring_bytes == 4096);
+
+    const auto flags = run({"--config", config, "--service-output=json", "--service-log-keep=0",
+                            "--service-log-dir=/l", "app"});
+    CHECK(flags.mode == OutputMode::Json);
+    CHECK(flags.keep == 0);
+    CHECK(flags.dir == "/l");
+    CHECK(flags.when_full == FullPolicy::Drop);  // no flag: the file's
+    CHECK(flags.max_size == 2u << 20);
+}
+
+TEST_CASE("service-output keys' errors name the key and the value", "[config][log]") {
+    TomlFixture f;
+    CHECK(f.errors_of(R"(service-output = "loud"
+service-log-max-size = "1X"
+service-log-keep = 5000
+service-log-ring = 0
+service-log-prefix = "name,name"
+)") == std::vector<std::string>{
+               R"(svinit.toml:1:18: service-output: "loud" is not an output mode (inherit, prefix, json or file))",
+               R"(svinit.toml:5:22: service-log-prefix: )" +
+                   svinit::services::parse_prefix_format("name,name").error().message(),
+               R"(svinit.toml:2:24: service-log-max-size: "1X": unknown unit "X" (use K, M, G or T))",
+               R"(svinit.toml:4:20: service-log-ring: expected a size from 1 byte to 1T)",
+               R"(svinit.toml:3:20: service-log-keep: expected an integer from 0 to 1000, got 5000)",
+           });
 }
