@@ -111,6 +111,9 @@ core::Result<Request> decode_request_fields(Fields& top, Problems& problems) {
             top.optional_integer("lines", 0, static_cast<std::int64_t>(kMaxLogLines))
                 .value_or(10));
         request.follow = top.optional_boolean("follow").value_or(false);
+        if (auto since = top.optional_integer("since_ms", 0, kMaxLogSince.count())) {
+            request.since = std::chrono::milliseconds(*since);
+        }
         if (!problems.any() && request.services.size() != 1) {
             return bad("\"logs\" takes exactly one service in \"services\"");
         }
@@ -349,6 +352,7 @@ std::string encode_request(const Request& request) {
             j["cmd"] = "logs";
             j["lines"] = static_cast<std::uint64_t>(request.lines);
             j["follow"] = request.follow;
+            if (request.since) j["since_ms"] = request.since->count();
             break;
     }
     j["services"] = request.services;

@@ -33,6 +33,8 @@ inline constexpr std::size_t kMaxReloadErrors = 100;
 
 // The most lines one `logs` request may ask for.
 inline constexpr std::size_t kMaxLogLines = 1'000'000;
+// The furthest back `logs --since` may reach: a year, in milliseconds.
+inline constexpr std::chrono::milliseconds kMaxLogSince = std::chrono::hours(24 * 366);
 
 enum class RequestKind { Status, Command, Wait, Shutdown, Check, Logs, Reload };
 
@@ -46,6 +48,8 @@ struct Request {
                                         // exactly one with Logs
     std::size_t lines = 10;             // kind == Logs: the last this many lines
     bool follow = false;                // kind == Logs: then every new line, one per message
+    // kind == Logs: only lines svinit read at most this long ago (by svinit's clock)
+    std::optional<std::chrono::milliseconds> since{};
 
     bool operator==(const Request&) const = default;
 };

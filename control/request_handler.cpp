@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "services/log_ring.h"
+
 namespace svinit::control {
 namespace {
 
@@ -69,7 +71,8 @@ Response logs(SupervisorApi& api, const Request& request) {
         response.results.push_back(unknown(given));
         return response;
     }
-    auto lines = api.logs(*name, request.lines);
+    // With --since, every line the ring holds is a candidate; the time picks them.
+    auto lines = api.logs(*name, request.since ? kMaxLogLines : request.lines);
     if (!lines) {
         if (lines.error().code == ENOENT) {
             response.results.push_back(unknown(given));
@@ -80,7 +83,11 @@ Response logs(SupervisorApi& api, const Request& request) {
         return response;
     }
     response.results.push_back({given, ErrorCode::None, {}, std::nullopt});
-    response.lines = std::move(*lines);
+    response.lines = request.since ? services::lines_since(std::move(*lines),
+                                                           std::chrono::system_clock::now() -
+                                                               *request.since,
+                                                           request.lines)
+                                   : std::move(*lines);
     return response;
 }
 

@@ -40,4 +40,8 @@ private:
     std::deque<LogLine> lines_;
 };
 
+// Of `lines` (oldest first), the last `n` read at `cutoff` or later (svctl logs --since).
+std::vector<LogLine> lines_since(std::vector<LogLine> lines,
+                                 std::chrono::system_clock::time_point cutoff, std::size_t n);
+
 }  // namespace svinit::services

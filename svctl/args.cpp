@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "config/duration.h"
 #include "core/cli_flag.h"
 
 namespace svinit::svctl {
@@ -24,8 +25,9 @@ constexpr std::string_view kSvctlUsage =
     "                                        send that signal to the run process\n"
     "                                        (SERVICE/log: to the logger)\n"
     "  wait up|down [--timeout S] SERVICE... block until every SERVICE is up / down\n"
-    "  logs [-n N] [-f] SERVICE              the last N (10) lines of its captured output;\n"
-    "                                        -f: then new lines as they come\n"
+    "  logs [-n N] [-f] [--since D] SERVICE  the last N (10) lines of its captured output;\n"
+    "                                        -f: then new lines as they come; --since 10m:\n"
+    "                                        those of the last 10 minutes (all, without -n)\n"
     "  shutdown                              stop everything, as SIGTERM to svinit does\n"
     "  check                                 exit 0 when every service is as wanted\n"
     "  reload                                read the configuration again and apply it;\n"
@@ -67,7 +69,7 @@ core::Result<void> interpret_words(std::vector<std::string> words, bool has_time
         return core::error(0, fmt::format("--timeout goes with wait, not {}", verb));
     }
     if (has_logs_option && verb != "logs") {
-        return core::error(0, fmt::format("-n and -f go with logs, not {}", verb));
+        return core::error(0, fmt::format("-n, -f and --since go with logs, not {}", verb));
     }
     if (verb == "status") {
         args.kind = control::RequestKind::Status;
@@ -207,6 +209,7 @@ core::Result<SvctlArgs> parse_svctl_args(std::span<const std::string_view> args,
     bool options_done = false;
     bool has_timeout = false;
     bool has_logs_option = false;
+    bool lines_given = false;  // -n: --since then keeps the last N of its lines
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string_view arg = args[i];
         if (options_done || !arg.starts_with("-") || arg == "-") {
@@ -252,6 +255,19 @@ core::Result<SvctlArgs> parse_svctl_args(std::span<const std::string_view> args,
                                                   flag.name, *value, control::kMaxLogLines));
             }
             parsed.lines = lines;
+            lines_given = true;
+            has_logs_option = true;
+        } else if (flag.name == "--since") {
+            auto value = value_of();
+            if (!value) return std::unexpected(value.error());
+            auto since = config::parse_duration(*value);
+            if (!since || *since > control::kMaxLogSince) {
+                return core::error(0, fmt::format("--since: '{}' is not a duration such as 30s, "
+                                                  "10m or 2h (at most 8784h)",
+                                                  *value));
+            }
+            parsed.since = std::chrono::duration_cast<std::chrono::milliseconds>(*since);
+            if (!lines_given) parsed.lines = control::kMaxLogLines;
             has_logs_option = true;
         } else if (flag.name == "-f" || flag.name == "--follow") {
             if (auto ok = no_value(); !ok) return std::unexpected(ok.error());

@@ -32,6 +32,7 @@ struct SvctlArgs {
     std::vector<std::string> services;                       // exactly as given
     std::size_t lines = 10;                                  // kind == Logs: -n
     bool follow = false;                                     // kind == Logs: -f
+    std::optional<std::chrono::milliseconds> since;          // kind == Logs: --since
 };
 
 // Usage errors carry one line naming the argument; the caller prints it and exits 2.

@@ -213,6 +213,7 @@ int run_svctl(const SvctlArgs& args, const RunContext& context) {
     if (args.kind == RequestKind::Logs) {
         request.lines = args.lines;
         request.follow = args.follow;
+        request.since = args.since;
         return run_logs(args, request, context);
     }
     std::optional<std::chrono::milliseconds> timeout = kDefaultTimeout;

@@ -58,6 +58,10 @@ TEST_CASE("prefix mode writes NAME | line for stdout and stderr; svctl logs -n s
     const CommandResult last = sup.svctl_ok({"logs", "-n", "1", "web"});
     REQUIRE(last.lines.size() == 1);
     CHECK(last.lines[0] == all.lines.back());
+    // --since: by the time svinit read each line; every line was read before this request.
+    CHECK(sup.svctl_ok({"logs", "--since", "1h", "web"}).lines == all.lines);
+    CHECK(sup.svctl_ok({"logs", "--since", "1h", "-n", "2", "web"}).lines.size() == 2);
+    CHECK(sup.svctl_ok({"logs", "--since", "0s", "web"}).lines.empty());
 
     const CommandResult unknown = sup.svctl({"logs", "nosuch"});
     CHECK(unknown.status == 5);

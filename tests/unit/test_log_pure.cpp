@@ -151,6 +151,28 @@ TEST_CASE("the ring keeps the last lines within its byte bound", "[log][ring]") 
     CHECK(ring.size() == 0);
 }
 
+TEST_CASE("svctl logs --since keeps the lines read at the cutoff or later, the last N of them",
+          "[log][ring]") {
+    using std::chrono::seconds;
+    const std::chrono::system_clock::time_point t0(seconds(1'700'000'000));
+    std::vector<LogLine> lines;
+    for (int i = 0; i < 5; ++i) {
+        lines.push_back({t0 + seconds(i), LogStream::Stdout, std::to_string(i), false, false});
+    }
+    const auto texts = [](const std::vector<LogLine>& kept) {
+        std::vector<std::string> out;
+        for (const auto& line : kept) out.push_back(line.text);
+        return out;
+    };
+    using Texts = std::vector<std::string>;
+    CHECK(texts(lines_since(lines, t0 + seconds(2), 100)) == Texts{"2", "3", "4"});
+    CHECK(texts(lines_since(lines, t0 + seconds(2), 2)) == Texts{"3", "4"});
+    CHECK(texts(lines_since(lines, t0, 100)) == Texts{"0", "1", "2", "3", "4"});
+    CHECK(lines_since(lines, t0 + seconds(5), 100).empty());
+    CHECK(lines_since(lines, t0, 0).empty());
+    CHECK(lines_since({}, t0, 10).empty());
+}
+
 TEST_CASE("rotation names and keeps at most `keep` old files of at most max-size",
           "[log][rotate]") {
     CHECK(rotated_path("/d/web.log", 0) == "/d/web.log");

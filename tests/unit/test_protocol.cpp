@@ -603,6 +603,11 @@ TEST_CASE("logs requests and the lines of their answers survive a round trip",
     CHECK(j["cmd"] == "logs");
     CHECK(j["lines"] == 25);
     CHECK(j["follow"] == true);
+    CHECK_FALSE(j.contains("since_ms"));
+    r.since = std::chrono::minutes(10);
+    CHECK(round_trip(r) == r);
+    CHECK(Json::parse(encode_request(r))["since_ms"] == 600'000);
+    CHECK_FALSE(decode_request(R"({"v":1,"cmd":"logs","services":["a"],"since_ms":-5})"));
     CHECK(decode_request(R"({"v":1,"cmd":"logs","services":["web"]})")->lines == 10);
     CHECK_FALSE(decode_request(R"({"v":1,"cmd":"logs","services":["a","b"]})"));
     CHECK_FALSE(decode_request(R"({"v":1,"cmd":"logs","services":["a"],"lines":-1})"));

@@ -296,10 +296,19 @@ TEST_CASE("svctl logs takes one service, -n and -f", "[svctl][log]") {
     CHECK(follow->lines == 3);
     CHECK(follow->follow);
     CHECK(svctl({"logs", "--lines=0", "--follow", "web"})->lines == 0);
+    // --since alone: every line of that time; with -n, the last N of them.
+    auto since = svctl({"logs", "--since", "10m", "web"});
+    REQUIRE(since);
+    CHECK(since->since == std::chrono::minutes(10));
+    CHECK(since->lines == svinit::control::kMaxLogLines);
+    CHECK(svctl({"logs", "-n", "5", "--since", "1m30s", "web"})->lines == 5);
+    CHECK(svctl({"logs", "--since", "1m30s", "-n", "5", "web"})->since == std::chrono::seconds(90));
+    CHECK(svctl({"logs", "--since", "ten", "web"}).error().message() ==
+          "--since: 'ten' is not a duration such as 30s, 10m or 2h (at most 8784h)");
 
     CHECK_FALSE(svctl({"logs"}));
     CHECK_FALSE(svctl({"logs", "a", "b"}));
     CHECK_FALSE(svctl({"logs", "-n", "x", "web"}));
     CHECK_FALSE(svctl({"logs", "-n", "-1", "web"}));
-    CHECK(svctl({"status", "-f"}).error().message() == "-n and -f go with logs, not status");
+    CHECK(svctl({"status", "-f"}).error().message() == "-n, -f and --since go with logs, not status");
 }
