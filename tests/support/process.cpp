@@ -215,6 +215,15 @@ std::optional<std::string> Process::read_line(Millis timeout) {
     }
 }
 
+std::optional<std::string> Process::read_some(Millis timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (out_buffer_.empty()) {
+        if (!out_.valid()) return std::nullopt;
+        if (pump(deadline, false) == Ready::TimedOut) return std::nullopt;
+    }
+    return std::exchange(out_buffer_, {});
+}
+
 int Process::wait(Millis timeout) {
     const auto deadline = Clock::now() + timeout;
     while (!status_) {

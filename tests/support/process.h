@@ -46,6 +46,9 @@ public:
 
     // The next line of stdout without its '\n'; nullopt at EOF or when timeout passes first.
     std::optional<std::string> read_line(Millis timeout);
+    // Everything stdout holds now (waiting for at least one byte): for output too large to
+    // take a line at a time. nullopt when the timeout passes or stdout has ended.
+    std::optional<std::string> read_some(Millis timeout);
 
     // Waits for the process to exit and returns decode_wait_status(), then reads its pipes
     // to EOF. A hang guard: after timeout it kills everything and FAILs the test.
