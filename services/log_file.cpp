@@ -47,12 +47,35 @@ core::Result<void> RotatingFile::rotate() {
 }
 
 core::Result<void> RotatingFile::write(std::string_view data) {
-    if (!fd_) {
-        if (auto opened = open(); !opened) return opened;
+    while (!data.empty()) {
+        if (!fd_) {
+            if (auto opened = open(); !opened) return opened;
+        }
+        const std::size_t take = fitting(data);
+        if (take == 0) {
+            if (auto rotated = rotate(); !rotated) return rotated;
+            continue;
+        }
+        if (auto written = write_all(data.substr(0, take)); !written) return written;
+        data.remove_prefix(take);
     }
-    if (size_ > 0 && size_ + data.size() > max_size_) {
-        if (auto rotated = rotate(); !rotated) return rotated;
+    return {};
+}
+
+std::size_t RotatingFile::fitting(std::string_view data) const {
+    if (size_ + data.size() <= max_size_) return data.size();
+    const auto room = static_cast<std::size_t>(max_size_ > size_ ? max_size_ - size_ : 0);
+    if (room > 0) {
+        const auto end = data.rfind('\n', room - 1);
+        if (end != std::string_view::npos) return end + 1;  // the whole lines that fit
     }
+    if (size_ > 0) return 0;  // rotate first
+    // A line longer than max-size, in an empty file: whole, in a file of its own.
+    const auto end = data.find('\n');
+    return end == std::string_view::npos ? data.size() : end + 1;
+}
+
+core::Result<void> RotatingFile::write_all(std::string_view data) {
     while (!data.empty()) {
         const ssize_t n = ::write(fd_.get(), data.data(), data.size());
         if (n < 0) {

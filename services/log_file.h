@@ -7,6 +7,7 @@
 // old files, each at most max_size (a single line longer than that is written whole to a
 // file of its own). Regular files never block a writer, so this is written from the loop.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string_view>
@@ -27,8 +28,8 @@ public:
     RotatingFile(std::filesystem::path current, std::uint64_t max_size, unsigned keep)
         : current_(std::move(current)), max_size_(max_size == 0 ? 1 : max_size), keep_(keep) {}
 
-    // Appends `data` (whole lines), rotating first when it would not fit. Opens the file
-    // on first use (and again after an error).
+    // Appends `data` (whole lines, one or many), rotating between lines wherever the next
+    // would not fit. Opens the file on first use (and again after an error).
     core::Result<void> write(std::string_view data);
 
     const std::filesystem::path& path() const noexcept { return current_; }
@@ -36,6 +37,10 @@ public:
 private:
     core::Result<void> open();
     core::Result<void> rotate();
+    // How much of `data` goes into the current file: the whole lines that fit; 0 when it
+    // must be rotated first.
+    std::size_t fitting(std::string_view data) const;
+    core::Result<void> write_all(std::string_view data);
 
     std::filesystem::path current_;
     std::uint64_t max_size_;

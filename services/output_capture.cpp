@@ -14,10 +14,9 @@ namespace {
 
 // A file gets the bytes as the service wrote them: a cut line's rest follows it on the
 // same line.
-std::string file_line(const LogLine& line) {
-    std::string out = line.text;
+void append_file_line(std::string& out, const LogLine& line) {
+    out += line.text;
     if (!line.cut) out.push_back('\n');
-    return out;
 }
 
 }  // namespace
@@ -65,6 +64,7 @@ OutputCapture::~OutputCapture() {
         s.splitter.finish([&](std::string_view text, bool cut, bool continued) {
             take_line(s, text, cut, continued);
         });
+        flush_batch();
     }
 }
 
@@ -129,6 +129,7 @@ bool OutputCapture::read_once(Stream& stream) {
                          [&](std::string_view text, bool cut, bool continued) {
                              take_line(stream, text, cut, continued);
                          });
+    flush_batch();
     return true;
 }
 
@@ -144,15 +145,9 @@ void OutputCapture::deliver(const LogLine& line) {
     switch (mode_) {
         case OutputMode::Inherit:
             return;
-        case OutputMode::File: {
-            auto written = file_->write(file_line(line));
-            if (!written && !file_failed_) {
-                spdlog::warn("{}: {}; its lines are kept for svctl logs only until a write works",
-                             service_, written.error().message());
-            }
-            file_failed_ = !written;
+        case OutputMode::File:
+            append_file_line(batch_, line);
             return;
-        }
         case OutputMode::Prefix:
         case OutputMode::Json:
             break;
@@ -167,8 +162,23 @@ void OutputCapture::deliver(const LogLine& line) {
         spdlog::warn("{}: {} output lines dropped while stdout was full", service_,
                      std::exchange(dropped_unreported_, 0));
     }
-    stdout_queue_->write(mode_ == OutputMode::Json ? format_json(service_, line)
-                                                   : format_prefixed(service_, line, prefix_));
+    batch_ += mode_ == OutputMode::Json ? format_json(service_, line)
+                                        : format_prefixed(service_, line, prefix_);
+}
+
+void OutputCapture::flush_batch() {
+    if (batch_.empty()) return;
+    if (mode_ == OutputMode::File) {
+        auto written = file_->write(batch_);
+        if (!written && !file_failed_) {
+            spdlog::warn("{}: {}; its lines are kept for svctl logs only until a write works",
+                         service_, written.error().message());
+        }
+        file_failed_ = !written;
+    } else if (stdout_queue_ != nullptr) {
+        stdout_queue_->write(batch_);
+    }
+    batch_.clear();
 }
 
 }  // namespace svinit::services

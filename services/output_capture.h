@@ -75,6 +75,7 @@ private:
     bool read_once(Stream& stream);
     void take_line(Stream& stream, std::string_view text, bool cut, bool continued);
     void deliver(const LogLine& line);
+    void flush_batch();
     void pause();
     void resume();
     bool blocked() const;
@@ -87,6 +88,9 @@ private:
     SharedOutput* stdout_queue_;
     std::optional<RotatingFile> file_;
     bool file_failed_ = false;  // one warning per failure, not per line
+    // The formatted lines of one read, written with one system call rather than one per
+    // line (at most what kCaptureReadBytes of input become).
+    std::string batch_;
     LogRing ring_;
     LineObserver on_line_;
     std::uint64_t dropped_ = 0;

@@ -193,6 +193,32 @@ TEST_CASE("rotation names and keeps at most `keep` old files of at most max-size
     CHECK_FALSE(std::filesystem::exists(rotated_path(current, 4)));
 }
 
+TEST_CASE("many lines in one write are split between files at line ends", "[log][rotate]") {
+    svinit::test::TempDir dir("svinit-rotate");
+    const auto current = dir.path / "web.log";
+    RotatingFile file(current, 100, 1000);
+    std::string batch;
+    for (int i = 0; i < 25; ++i) batch += std::string(39, static_cast<char>('a' + i)) + "\n";
+    REQUIRE(file.write(batch).has_value());
+    // 25 lines of 40 bytes, two to a file of at most 100: 13 files, and every line whole.
+    std::string all;
+    for (unsigned i = 13; i-- > 0;) {
+        const auto path = rotated_path(current, i);
+        REQUIRE(std::filesystem::exists(path));
+        CHECK(std::filesystem::file_size(path) <= 100);
+        std::ifstream in(path);
+        all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    CHECK_FALSE(std::filesystem::exists(rotated_path(current, 13)));
+    CHECK(all == batch);
+    // A line longer than max-size goes whole into a file of its own.
+    const std::string long_line(150, 'z');
+    REQUIRE(file.write("short\n" + long_line + "\nafter\n").has_value());
+    std::ifstream last(rotated_path(current, 1));
+    std::string text((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
+    CHECK(text == long_line + "\n");
+}
+
 TEST_CASE("with keep 0 rotation truncates the one file", "[log][rotate]") {
     svinit::test::TempDir dir("svinit-rotate");
     RotatingFile file(dir.path / "a.log", 10, 0);
