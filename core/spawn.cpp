@@ -88,6 +88,12 @@ std::optional<struct rlimit> g_child_fd_limit;
         !redirect(options.stderr_fd, 2)) {
         child_fail(report_fd, SpawnStage::Stdio);
     }
+    for (const PassFd& pass : options.pass_fds) {
+        // dup2 leaves the copy open across exec; the same number only loses its cloexec.
+        const bool ok = pass.source == pass.target ? ::fcntl(pass.target, F_SETFD, 0) == 0
+                                                   : ::dup2(pass.source, pass.target) >= 0;
+        if (!ok) child_fail(report_fd, SpawnStage::Stdio);
+    }
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) {

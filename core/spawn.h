@@ -32,6 +32,13 @@ struct SpawnLimit {
     unsigned long hard = 0;
 };
 
+// An fd the child gets at a fixed number (s6's notification-fd): `source` is svinit's,
+// close-on-exec as every fd of ours; the child has it at `target` (>= 3), open across exec.
+struct PassFd {
+    int source = -1;
+    int target = -1;
+};
+
 struct SpawnOptions {
     std::string path;                              // executable, already resolved
     std::vector<std::string> argv;                 // argv[0] included
@@ -45,6 +52,7 @@ struct SpawnOptions {
     std::vector<SpawnLimit> limits;  // set after the fd limit svinit gives back
     std::optional<mode_t> umask;
     std::optional<SpawnCredentials> credentials;  // last before exec
+    std::vector<PassFd> pass_fds;                 // after stdio
 };
 
 enum class SpawnStage : int {
