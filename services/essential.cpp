@@ -17,6 +17,7 @@ std::optional<int> essential_exit_code(const ServiceState& state) noexcept {
         case FailReason::ExitedQuickly:
         case FailReason::SpawnFailed:
         case FailReason::NotReady:
+        case FailReason::Unhealthy:
             return std::nullopt;
     }
     // The last attempt never ran: the status left behind is an older run's.

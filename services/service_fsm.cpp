@@ -91,6 +91,7 @@ struct Builder {
             }
         }
         s.ready_failed = false;
+        s.health_failed = false;
         actions.emplace_back(Spawn{});
         enter(policy.wait_ready || policy.oneshot ? State::Starting : State::Run);
         if (policy.wait_ready && policy.ready_timeout > Duration::zero()) {
@@ -243,6 +244,11 @@ struct Builder {
             s.ready_failed = false;
             count_failure();
             return back_off(FailReason::NotReady);
+        }
+        if (s.health_failed) {  // stopped by us for failing its health checks
+            s.health_failed = false;
+            count_failure();
+            return back_off(FailReason::Unhealthy);
         }
         if (s.exit_requested) {  // stopped, then wanted up again: a restart asked for
             s.failures = 0;
@@ -456,6 +462,38 @@ struct Handlers {
         }
     }
 
+    void operator()(const NotReady&) {
+        if (b.s.waiting) return;  // not spawned yet: a stale word from a previous run
+        switch (b.s.state) {
+            case State::Starting:
+                b.s.ready_failed = true;
+                return b.stop(0);  // cancels the ready timer; backs off after the exit
+            case State::Down:
+            case State::Run:
+            case State::Stopping:
+            case State::Finish:
+            case State::Backoff:
+            case State::Failed:
+                return;
+        }
+    }
+
+    void operator()(const Unhealthy&) {
+        if (b.s.done || b.s.waiting) return;  // nothing runs to be unhealthy
+        switch (b.s.state) {
+            case State::Run:
+                b.s.health_failed = true;
+                return b.stop(0);  // want stays up: backs off after the exit
+            case State::Down:
+            case State::Starting:
+            case State::Stopping:
+            case State::Finish:
+            case State::Backoff:
+            case State::Failed:
+                return;
+        }
+    }
+
     void operator()(const Pause&) {
         if (b.s.done || b.s.waiting) return;  // nothing runs: a oneshot up, or waiting
         switch (b.s.state) {
@@ -581,6 +619,8 @@ struct WhileControlRuns {
     void operator()(const ControlSpawnFailed&) {}
     void operator()(const ControlTimedOut&) {}
     void operator()(const DepsChanged&) {}
+    void operator()(const NotReady&) {}
+    void operator()(const Unhealthy&) {}
 };
 
 }  // namespace
@@ -707,6 +747,8 @@ std::string_view to_string(FailReason reason) noexcept {
             return "exited (restart policy never)";
         case FailReason::NotReady:
             return "not ready in time";
+        case FailReason::Unhealthy:
+            return "unhealthy";
     }
     return "?";
 }
@@ -734,6 +776,8 @@ std::string_view event_name(const Event& event) noexcept {
         }
         std::string_view operator()(const ControlTimedOut&) const { return "control timed out"; }
         std::string_view operator()(const DepsChanged&) const { return "dependencies changed"; }
+        std::string_view operator()(const NotReady&) const { return "not ready"; }
+        std::string_view operator()(const Unhealthy&) const { return "unhealthy"; }
     };
     return std::visit(Names{}, event);
 }

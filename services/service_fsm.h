@@ -116,7 +116,11 @@
 //                   are ignored. A failing exit goes through after as any other.
 //   readiness       with wait_ready and ready_timeout, spawn arms the ready timer; Ready
 //                   cancels it. Fired while starting: stop(*) (want stays up), and the
-//                   exit counts as a quick failure (NotReady) that backs off.
+//                   exit counts as a quick failure (NotReady) that backs off. NotReady
+//                   (the readiness checks gave up) while starting does the same at once.
+//   health          Unhealthy while run (with a process): stop(*) (want stays up), and
+//                   the exit counts as a failure (Unhealthy) that backs off; ignored in
+//                   every other state (a late word about a run that is gone).
 //   dependencies    DepsChanged sets deps_open. spawn while closed -> starting with
 //                   `waiting` (no process); opening then spawns. Blocked while starting or
 //                   run -> stop (want stays up: it restarts, and waits, after the exit);
@@ -160,7 +164,9 @@ enum class FailReason {
     FinishSaidNoRestart,
     StartLimit,  // more automatic starts than the start limit allows: failed
     NoRestart,   // exited with a failure under restart policy never
-    NotReady,    // not ready within the readiness timeout: stopped, backing off
+    NotReady,    // not ready within the readiness timeout (or its checks gave up):
+                 // stopped, backing off
+    Unhealthy,   // its health check failed `failures` times in a row: stopped, backing off
 };
 
 // Per-service settings, from the ServiceSpec.
@@ -232,7 +238,8 @@ struct ServiceState {
     // is in starting only waiting for them (no process yet).
     bool deps_open = true;
     bool waiting = false;
-    bool ready_failed = false;  // this run was stopped for not getting ready in time
+    bool ready_failed = false;   // this run was stopped for not getting ready in time
+    bool health_failed = false;  // this run was stopped for failing its health checks
     // Spawns counted by the start limit, oldest first; at most burst + 1 are kept.
     std::vector<TimePoint> recent_starts;
 
@@ -263,6 +270,10 @@ struct TimerFired {
     TimerPurpose purpose = TimerPurpose::Backoff;
 };
 struct Ready {};
+// The readiness checks (exec, tcp) gave up: `retries` tries failed.
+struct NotReady {};
+// The health checks failed `failures` times in a row.
+struct Unhealthy {};
 struct Pause {};
 struct Continue {};
 struct SendSignal {  // the operator's term, kill, hup, int, quit, usr1, usr2, alarm
@@ -286,7 +297,7 @@ struct DepsChanged {
 using Event = std::variant<WantUp, WantDown, WantOnce, Restart, ChildExited, SpawnFailed,
                            FinishExited, FinishSpawnFailed, TimerFired, Ready, Pause, Continue,
                            SendSignal, ControlExited, ControlSpawnFailed, ControlTimedOut,
-                           DepsChanged>;
+                           DepsChanged, NotReady, Unhealthy>;
 
 // The operator's commands, which wait while a control script runs.
 bool is_command(const Event& event) noexcept;

@@ -1051,3 +1051,76 @@ TEST_CASE("want down while waiting to be ready stops with the stop timer", "[fsm
     REQUIRE(h.s.timer);
     CHECK(h.s.timer->purpose == TimerPurpose::Stop);
 }
+
+TEST_CASE("readiness checks that give up stop the run and back off at once",
+          "[fsm][readiness]") {
+    Policy p;
+    p.wait_ready = true;
+    p.ready_timeout = 60s;
+    p.stop_timeout = 2s;
+    Harness h(p);
+    REQUIRE(h.s.state == State::Starting);
+    h.advance(3s);
+    CHECK(h.feed(NotReady{}) == Actions{CancelTimer{}, Signal{SIGTERM}, Signal{SIGCONT},
+                                        ArmTimer{kT0 + 5s, TimerPurpose::Stop},
+                                        Notify{State::Starting, State::Stopping}});
+    CHECK(h.s.want == Want::Up);
+    h.exit_after(10ms, 143);
+    CHECK(h.s.state == State::Backoff);
+    CHECK(h.s.fail_reason == FailReason::NotReady);
+    CHECK(h.s.failures == 1);
+    // A late word about the run that is gone changes nothing.
+    h.feed(NotReady{});
+    CHECK(h.ignored);
+}
+
+TEST_CASE("NotReady means nothing once the service is up or while it waits",
+          "[fsm][readiness]") {
+    Policy p;
+    p.wait_ready = true;
+    Harness h(p);
+    h.feed(Ready{});
+    REQUIRE(h.s.state == State::Run);
+    h.feed(NotReady{});
+    CHECK(h.ignored);
+}
+
+TEST_CASE("an unhealthy run is stopped and restarted as a failure that backs off",
+          "[fsm][health]") {
+    Policy p;
+    p.stop_timeout = 2s;
+    Harness h(p);
+    REQUIRE(h.s.state == State::Run);
+    h.advance(10s);  // long past min_healthy_run: only the health verdict makes it a failure
+    CHECK(h.feed(Unhealthy{}) == Actions{Signal{SIGTERM}, Signal{SIGCONT},
+                                         ArmTimer{kT0 + 12s, TimerPurpose::Stop},
+                                         Notify{State::Run, State::Stopping}});
+    CHECK(h.s.want == Want::Up);
+    h.exit_after(10ms, 0);
+    CHECK(h.s.state == State::Backoff);
+    CHECK(h.s.fail_reason == FailReason::Unhealthy);
+    CHECK(h.s.failures == 1);
+    CHECK(count<Spawn>(h.fire()) == 1);
+    CHECK(h.s.state == State::Run);
+    CHECK_FALSE(h.s.health_failed);
+
+    SECTION("a second unhealthy run backs off longer") {
+        h.advance(10s);
+        h.feed(Unhealthy{});
+        h.exit_after(10ms, 0);
+        CHECK(h.s.failures == 2);
+        REQUIRE(h.s.timer);
+        CHECK(h.s.timer->deadline - h.now == backoff_delay(2, p.backoff));
+    }
+}
+
+TEST_CASE("Unhealthy is ignored unless the service runs", "[fsm][health]") {
+    Policy p;
+    p.wait_ready = true;
+    Harness h(p);
+    h.feed(Unhealthy{});  // starting: health is checked only after ready
+    CHECK(h.ignored);
+    h.feed(WantDown{});
+    h.feed(Unhealthy{});
+    CHECK(h.ignored);
+}
