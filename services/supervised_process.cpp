@@ -150,11 +150,12 @@ core::Result<core::TrackedChild> SupervisedProcess::spawn_program(
 
 core::Result<core::TrackedChild> SupervisedProcess::spawn_command(
     const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-    core::ChildHost::ExitCallback on_exit) {
+    core::ChildHost::ExitCallback on_exit, std::vector<core::PassFd> pass) {
     auto devnull = open_stdin();
     if (!devnull) return std::unexpected(devnull.error());
     auto options = exec_options(spec_, argv, extra_env);
     if (!options) return std::unexpected(options.error());
+    options->pass_fds = std::move(pass);
     options->stdin_fd = stdio_.in ? stdio_.in->get() : devnull->get();
     options->stdout_fd = stdio_.out ? stdio_.out->get() : -1;
     return context_.children.spawn(*options, std::move(on_exit));
@@ -194,9 +195,23 @@ void SupervisedProcess::spawn_run() {
         }
     };
     spawn_failure_.clear();
+    // readiness type fd: the write end of a fresh pipe, run's at the declared number. Ours
+    // closes when this returns, so the pipe's end-of-file comes from run's side alone.
+    core::UniqueFd pass_fd;
+    std::vector<core::PassFd> pass;
+    if (hooks_.pass_fd) {
+        auto fd = hooks_.pass_fd();
+        if (!fd) {
+            spdlog::error("{}: cannot start: {}", label_, fd.error().message());
+            queue_.push_back(SpawnFailed{fd.error().code});
+            return;
+        }
+        pass_fd = std::move(*fd);
+        pass.push_back({pass_fd.get(), hooks_.pass_fd_target});
+    }
     auto child = sandbox_spec_ ? spawn_sandboxed(std::move(on_exit))
-                 : toml        ? spawn_command(spec_.command, extra_env_, std::move(on_exit))
-                               : spawn_program(kRun, {kRun}, std::move(on_exit));
+                 : toml ? spawn_command(spec_.command, extra_env_, std::move(on_exit), pass)
+                        : spawn_program(kRun, {kRun}, std::move(on_exit));
     if (!child) {
         spdlog::error("{}: cannot start {}: {}", label_, toml ? spec_.command[0] : kRun,
                       child.error().message());
@@ -206,6 +221,7 @@ void SupervisedProcess::spawn_run() {
     }
     run_ = std::move(*child);
     spdlog::debug("{}: started run (pid {})", label_, run_.id().pid);
+    if (hooks_.spawned) hooks_.spawned();
 }
 
 void SupervisedProcess::spawn_finish(const SpawnFinish& args) {
@@ -357,6 +373,12 @@ std::string SupervisedProcess::failure_reason() const {
         case FailReason::NotReady:
             return fmt::format("not ready within {}; restarting in {} (attempt {})",
                                seconds_text(policy_.ready_timeout),
+                               state_.timer ? seconds_text(state_.timer->deadline - state_.since)
+                                            : std::string("?"),
+                               state_.failures);
+        case FailReason::Unhealthy:
+            return fmt::format("unhealthy: its health check failed too often in a row; "
+                               "restarting in {} (attempt {})",
                                state_.timer ? seconds_text(state_.timer->deadline - state_.since)
                                             : std::string("?"),
                                state_.failures);

@@ -77,6 +77,18 @@ public:
     // Variables added to a TOML service's environment ("NOTIFY_SOCKET=@...").
     void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
 
+    // What the owner does around each spawn of run (its readiness and health checks).
+    struct RunHooks {
+        // Before: an fd run gets at pass_fd_target (readiness type fd's pipe); an error
+        // fails the spawn. A TOML service's run only (not in a sandbox).
+        std::function<core::Result<core::UniqueFd>()> pass_fd;
+        int pass_fd_target = -1;
+        // After a spawn that succeeded, with the state already the new one. It runs among
+        // the actions of a step: what it posts waits until the step is carried out.
+        std::function<void()> spawned;
+    };
+    void set_run_hooks(RunHooks hooks) { hooks_ = std::move(hooks); }
+
 private:
     void drain();
     void execute(const Action& action);
@@ -93,7 +105,8 @@ private:
     // A TOML service's program: argv through exec_plan.h.
     core::Result<core::TrackedChild> spawn_command(const std::vector<std::string>& argv,
                                                    const std::vector<std::string>& extra_env,
-                                                   core::ChildHost::ExitCallback on_exit);
+                                                   core::ChildHost::ExitCallback on_exit,
+                                                   std::vector<core::PassFd> pass = {});
     // A TOML service with [sandbox]: its run through sandbox::spawn_sandbox.
     core::Result<core::TrackedChild> spawn_sandboxed(core::ChildHost::ExitCallback on_exit);
     core::Result<core::UniqueFd> open_stdin() const;
@@ -108,6 +121,7 @@ private:
     std::vector<std::string> stop_command_;
     std::vector<std::string> extra_env_;
     std::optional<sandbox::SandboxSpec> sandbox_spec_;
+    RunHooks hooks_;
     ServiceState state_;
     // Why the last start failed, where errno alone does not say it ("sandbox setup failed
     // at pivot_root(/srv/web/root): No such file or directory").
