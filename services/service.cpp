@@ -1,6 +1,7 @@
 #include "services/service.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -24,6 +25,13 @@ bool uses_notify(const ServiceSpec& spec) {
             spec.type == ServiceType::Notify);
 }
 
+// Readiness by a probe of ours (fd, exec, tcp); notify has its socket.
+bool uses_probe(const ServiceSpec& spec) {
+    return spec.source == SourceKind::Toml && spec.readiness.configured() &&
+           !std::holds_alternative<NotifyReadiness>(spec.readiness.method) &&
+           spec.type != ServiceType::Notify;
+}
+
 Policy main_policy(const ServiceSpec& spec, const Policy& defaults) {
     Policy policy = policy_for(spec.main, defaults);
     if (spec.source != SourceKind::Toml) return policy;
@@ -36,7 +44,7 @@ Policy main_policy(const ServiceSpec& spec, const Policy& defaults) {
     policy.stop_timeout = spec.stop.timeout;
     policy.stop_signal = spec.stop.signal;
     policy.kill_group = spec.stop.kill == KillMode::Group;
-    policy.wait_ready = uses_notify(spec);
+    policy.wait_ready = uses_notify(spec) || uses_probe(spec);
     policy.ready_timeout = spec.readiness.timeout;
     if (!spec.stop.command.empty()) policy.control_scripts.push_back('t');
     return policy;
@@ -76,7 +84,52 @@ core::Result<std::unique_ptr<Service>> Service::create(ProcessContext context, S
     if (uses_notify(s.spec_)) {
         if (auto opened = s.open_notify_socket(); !opened) return std::unexpected(opened.error());
     }
+    s.make_probes();
     return service;
+}
+
+void Service::make_probes() {
+    SupervisedProcess::RunHooks hooks;
+    if (uses_probe(spec_)) {
+        readiness_ = std::make_unique<ReadinessProbe>(
+            context_.loop, context_.children, spec_.name, spec_.main, spec_.readiness,
+            [this](ReadinessProbe::Verdict verdict) {
+                if (verdict == ReadinessProbe::Verdict::Ready) {
+                    main_->post(Ready{});
+                } else {
+                    main_->post(NotReady{});
+                }
+            });
+        if (const auto* fd = std::get_if<FdReadiness>(&spec_.readiness.method)) {
+            hooks.pass_fd = [this] { return readiness_->open_pipe(); };
+            hooks.pass_fd_target = fd->fd;
+        }
+    }
+    if (spec_.source == SourceKind::Toml && spec_.health) {
+        health_ = std::make_unique<HealthProbe>(context_.loop, context_.children, spec_.name,
+                                                spec_.main, *spec_.health,
+                                                [this] { main_->post(Unhealthy{}); });
+    }
+    if (readiness_ || health_) hooks.spawned = [this] { sync_probes(true); };
+    main_->set_run_hooks(std::move(hooks));
+}
+
+void Service::sync_probes(bool spawned) {
+    const ServiceState& state = main_->state();
+    const bool alive = main_->run_alive() && !state.waiting && !state.done;
+    const bool starting = alive && state.state == State::Starting;
+    const bool up = alive && state.state == State::Run;
+    if (readiness_) {
+        if (!starting) {
+            readiness_->stop();
+        } else if (spawned) {
+            readiness_->begin();
+        }
+    }
+    if (health_) {
+        if (!up || spawned) health_->stop();
+        if (up && !health_->active()) health_->begin();
+    }
 }
 
 // prefix, json and file modes: run's stdout and stderr are pipes that svinit reads.
@@ -210,6 +263,7 @@ void Service::retire() {
 }
 
 void Service::on_main_change(State to) {
+    sync_probes(false);
     if (retiring_ && (to == State::Down || to == State::Failed)) retire_logger();
     if (on_change_) on_change_();
 }
@@ -250,6 +304,12 @@ ServiceStatus Service::status() const {
     }
     if (log_) s.log = log_->status();
     if (capture_ && capture_->drops_when_full()) s.dropped_lines = capture_->dropped();
+    if (health_) s.health = health_->status();
+    if (readiness_ && s.main.state == State::Starting && s.main.reason.empty() &&
+        readiness_->failed_tries() > 0) {
+        s.main.reason = fmt::format("readiness check failed {} times, last: {}",
+                                    readiness_->failed_tries(), readiness_->last_failure());
+    }
     return s;
 }
 
@@ -270,7 +330,8 @@ bool Service::can_update_in_place(const ServiceSpec& spec) const {
         ProcessSpec now = spec_.main;
         now.normally_down = spec.main.normally_down;
         return now == spec.main && spec.type == spec_.type &&
-               spec.readiness == spec_.readiness && spec.output == spec_.output;
+               spec.readiness == spec_.readiness && spec.health == spec_.health &&
+               spec.output == spec_.output;
     }
     return spec.main.dir == spec_.main.dir && spec.log.has_value() == spec_.log.has_value() &&
            spec.output == spec_.output &&

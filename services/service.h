@@ -15,6 +15,8 @@
 #include "core/notify_socket.h"
 #include "core/unique_fd.h"
 #include "services/dep_graph.h"
+#include "services/health_probe.h"
+#include "services/readiness_probe.h"
 #include "services/output_capture.h"
 #include "services/supervised_process.h"
 
@@ -60,6 +62,10 @@ public:
 private:
     Service(ProcessContext context, ServiceSpec spec, Changed on_change);
     void on_main_change(State to);
+    void make_probes();
+    // Starts and stops the readiness and health checks by run's state; `spawned`: a new
+    // run was just started.
+    void sync_probes(bool spawned);
     core::Result<void> open_notify_socket();
     void on_notify();
     bool from_service(pid_t pid) const;
@@ -82,6 +88,9 @@ private:
     // readiness type notify: the service's NOTIFY_SOCKET, and the last STATUS= it sent.
     std::optional<core::NotifySocket> notify_;
     std::string notify_status_;
+    // readiness types fd, exec, tcp, and [health]; after main_, which their callbacks reach.
+    std::unique_ptr<ReadinessProbe> readiness_;
+    std::unique_ptr<HealthProbe> health_;
     core::WatchHandle notify_watch_;  // last: gone before what its callback reaches
 };
 

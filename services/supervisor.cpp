@@ -301,8 +301,7 @@ std::expected<void, std::vector<std::string>> Supervisor::reload() {
 
 bool Supervisor::check() const {
     for (const auto& [name, service] : services_) {
-        if (!as_wanted(service->main().status())) return false;
-        if (service->logger() && !as_wanted(service->logger()->status())) return false;
+        if (!service_ok(service->status())) return false;
     }
     return true;
 }

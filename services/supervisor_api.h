@@ -36,6 +36,24 @@ struct ProcessStatus {
     std::string usage;   // a sandbox's cgroup while it runs: "memory 12.4M, 3 procs"
 };
 
+// A TOML service's [health]: what its checks found since it last became ready.
+enum class Health {
+    Starting,   // no check has ended yet
+    Healthy,    // the last check passed
+    Unhealthy,  // the last check failed (`failures` in a row restart the service)
+};
+
+struct HealthStatus {
+    Health state = Health::Starting;
+    unsigned failures = 0;  // failed checks in a row
+    // The last check's result: "passed", "exited with status 1", "timed out after 2.0s",
+    // "connect 127.0.0.1:5432: Connection refused"; empty before the first.
+    std::string last;
+    bool operator==(const HealthStatus&) const = default;
+};
+
+std::string_view to_string(Health health) noexcept;  // "starting", "healthy", "unhealthy"
+
 struct ServiceStatus {
     std::string name;
     std::string dir;
@@ -43,6 +61,7 @@ struct ServiceStatus {
     std::optional<ProcessStatus> log;
     // With --service-output-full=drop (prefix and json): lines svinit's stdout could not take.
     std::optional<std::uint64_t> dropped_lines;
+    std::optional<HealthStatus> health;  // with [health] only
 };
 
 // Commands from `svctl`/`sv`: wants, and signals passed on to the run process.
@@ -82,6 +101,15 @@ inline bool as_wanted(const ProcessStatus& process) noexcept {
             return process.state == State::Run || process.state == State::Down;
     }
     return false;
+}
+
+// What `check` asks of a service: its programs as wanted, and, while it runs, its last
+// health check not failed.
+inline bool service_ok(const ServiceStatus& status) noexcept {
+    if (!as_wanted(status.main)) return false;
+    if (status.log && !as_wanted(*status.log)) return false;
+    return !status.health || status.main.state != State::Run ||
+           status.health->state != Health::Unhealthy;
 }
 
 enum class WaitTarget { Up, Down };
