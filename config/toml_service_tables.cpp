@@ -11,6 +11,7 @@
 #include "config/duration.h"
 #include "config/toml_service.h"
 #include "core/signal_name.h"
+#include "core/tcp_connect.h"
 
 namespace svinit::config {
 
@@ -102,6 +103,12 @@ std::optional<std::variant<services::ExecCheck, services::TcpCheck>> read_check(
         if (host) {
             if (host->empty()) {
                 reader.error(*reader.node("host"), "host", "must not be empty");
+                return std::nullopt;
+            }
+            // A name would need a DNS lookup, which could block svinit's loop.
+            if (!core::tcp_address(*host, static_cast<std::uint16_t>(*port))) {
+                reader.error(*reader.node("host"), "host",
+                             "expected an IP address or localhost, got \"" + *host + "\"");
                 return std::nullopt;
             }
             check.host = std::move(*host);

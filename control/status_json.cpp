@@ -18,6 +18,8 @@ using services::Want;
 constexpr std::array kStates{State::Down,   State::Starting, State::Run,   State::Stopping,
                              State::Finish, State::Backoff,  State::Failed};
 constexpr std::array kWants{Want::Up, Want::Down, Want::Once};
+constexpr std::array kHealths{services::Health::Starting, services::Health::Healthy,
+                              services::Health::Unhealthy};
 
 template <typename Enum, std::size_t N>
 std::optional<Enum> parse_enum(std::string_view text, const std::array<Enum, N>& all) {
@@ -115,6 +117,11 @@ Json encode_status(const ServiceStatus& status) {
     j.update(encode_process(status.main));
     j["log"] = status.log ? encode_process(*status.log) : Json(nullptr);
     if (status.dropped_lines) j["dropped_lines"] = *status.dropped_lines;
+    if (status.health) {
+        j["health"] = Json{{"state", services::to_string(status.health->state)},
+                           {"failures", status.health->failures},
+                           {"last", status.health->last}};
+    }
     return j;
 }
 
@@ -131,6 +138,20 @@ ServiceStatus decode_status(const Json& value, const std::string& path, Problems
     if (auto dropped = f.optional_integer("dropped_lines", 0,
                                           std::numeric_limits<std::int64_t>::max())) {
         status.dropped_lines = static_cast<std::uint64_t>(*dropped);
+    }
+    if (const Json* health = f.optional_object("health")) {
+        Fields hf(*health, f.path_of("health"), problems);
+        services::HealthStatus h;
+        const std::string state = hf.string("state");
+        if (auto parsed = parse_enum(state, kHealths)) {
+            h.state = *parsed;
+        } else if (!problems.any()) {
+            hf.fail("state", "unknown health \"" + state + "\"");
+        }
+        h.failures = static_cast<unsigned>(
+            hf.integer("failures", 0, std::numeric_limits<std::uint32_t>::max()));
+        h.last = hf.optional_string("last").value_or(std::string());
+        status.health = std::move(h);
     }
     return status;
 }

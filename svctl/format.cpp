@@ -119,6 +119,19 @@ std::string format_process(std::string_view name, const services::ProcessStatus&
     return line;
 }
 
+namespace {
+
+// "; health: healthy", "; health: unhealthy (2 in a row: exited with status 1)"
+std::string format_health(const services::HealthStatus& health) {
+    std::string text = fmt::format("; health: {}", services::to_string(health.state));
+    if (health.state == services::Health::Unhealthy) {
+        text += fmt::format(" ({} in a row: {})", health.failures, health.last);
+    }
+    return text;
+}
+
+}  // namespace
+
 std::string format_status_line(std::string_view name, const services::ServiceStatus& status,
                                WallTime now, Dialect dialect) {
     std::string line = format_process(name, status.main, now, dialect);
@@ -129,6 +142,7 @@ std::string format_status_line(std::string_view name, const services::ServiceSta
     if (status.dropped_lines && *status.dropped_lines > 0 && dialect != Dialect::Runit) {
         line += fmt::format("; {} output lines dropped", *status.dropped_lines);
     }
+    if (status.health && dialect != Dialect::Runit) line += format_health(*status.health);
     return line;
 }
 
@@ -161,6 +175,13 @@ std::string status_json(std::span<const control::ServiceResult> results,
             j["log"] = nullptr;
         }
         if (status.dropped_lines) j["dropped_lines"] = *status.dropped_lines;
+        if (status.health) {
+            j["health"] = {{"state", services::to_string(status.health->state)},
+                           {"failures", status.health->failures},
+                           {"last", status.health->last}};
+        } else {
+            j["health"] = nullptr;
+        }
         list.push_back(std::move(j));
     }
     nlohmann::json doc;

@@ -103,10 +103,7 @@ void explain_check(const RunContext& context) {
     if (response) {
         for (const auto& result : response->results) {
             if (!result.status) continue;
-            const auto& log = result.status->log;
-            if (services::as_wanted(result.status->main) && (!log || services::as_wanted(*log))) {
-                continue;
-            }
+            if (services::service_ok(*result.status)) continue;
             context.err(fmt::format("svctl: check failed: {}",
                                     format_status_line(result.status->name, *result.status,
                                                        context.wall_now(), Dialect::Svctl)));
