@@ -72,6 +72,7 @@ services::ServiceStatus full_status() {
     log.restarts = 2;
     s.log = log;
     s.dropped_lines = 12;
+    s.health = services::HealthStatus{services::Health::Unhealthy, 2, "exited with status 1"};
     return s;
 }
 
@@ -95,6 +96,7 @@ void check_same(const services::ServiceStatus& a, const services::ServiceStatus&
     REQUIRE(a.log.has_value() == b.log.has_value());
     if (a.log) check_same(*a.log, *b.log);
     CHECK(a.dropped_lines == b.dropped_lines);
+    CHECK(a.health == b.health);
 }
 
 Response response_round_trip(const Response& response) {

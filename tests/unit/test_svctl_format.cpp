@@ -270,3 +270,28 @@ TEST_CASE("dropped output lines show in status, as text and JSON, when the polic
     CHECK(doc["services"][0]["dropped_lines"] == 7);
     CHECK_FALSE(doc["services"][1].contains("dropped_lines"));
 }
+
+TEST_CASE("health shows in status, as text and JSON", "[svctl][health]") {
+    ServiceStatus s = service(process(State::Run, 123, 45s, Want::Up));
+    s.health = svinit::services::HealthStatus{};
+    CHECK(format_status_line("web", s, kNow, Dialect::Svctl) ==
+          "run: web: (pid 123) 45s; health: starting");
+    s.health->state = svinit::services::Health::Healthy;
+    s.health->last = "passed";
+    CHECK(format_status_line("web", s, kNow, Dialect::Svctl) ==
+          "run: web: (pid 123) 45s; health: healthy");
+    CHECK(svinit::services::service_ok(s));
+    s.health = {svinit::services::Health::Unhealthy, 2, "exited with status 1"};
+    CHECK(format_status_line("web", s, kNow, Dialect::Svctl) ==
+          "run: web: (pid 123) 45s; health: unhealthy (2 in a row: exited with status 1)");
+    CHECK(format_status_line("web", s, kNow, Dialect::Runit) == "run: web: (pid 123) 45s");
+    CHECK_FALSE(svinit::services::service_ok(s));  // check fails while it runs unhealthy
+
+    std::vector<svinit::control::ServiceResult> results(2);
+    results[0].status = s;
+    results[1].status = service(process(State::Down, 0, 1s, Want::Down));
+    auto doc = nlohmann::json::parse(svinit::svctl::status_json(results, {}, kNow));
+    CHECK(doc["services"][0]["health"] ==
+          nlohmann::json{{"state", "unhealthy"}, {"failures", 2}, {"last", "exited with status 1"}});
+    CHECK(doc["services"][1]["health"].is_null());
+}

@@ -387,3 +387,21 @@ TEST_CASE("[log] prefix sets the service's prefix format", "[config][toml][log]"
     REQUIRE(errors.size() == 1);
     CHECK(errors[0].find("prefix") != std::string::npos);
 }
+
+TEST_CASE("a tcp check's host is an IP address or localhost, never a name to look up",
+          "[config][toml]") {
+    TomlFixture f;
+    const std::string base = "[services.web]\ncommand = [\"w\"]\n[services.web.readiness]\n"
+                             "type = \"tcp\"\nport = 80\n";
+    for (const char* ok : {"127.0.0.1", "::1", "[::1]", "localhost", "10.1.2.3"}) {
+        auto spec = f.service_of(base + "host = \"" + ok + "\"\n");
+        CHECK(std::get<TcpCheck>(spec.readiness.method).host == ok);
+    }
+    CHECK_THAT(f.error_of(base + "host = \"db.example\"\n"),
+               Catch::EndsWith(
+                   "services.web.readiness.host: expected an IP address or localhost, got "
+                   "\"db.example\""));
+    CHECK_THAT(f.error_of("[services.web]\ncommand = [\"w\"]\n[services.web.health]\n"
+                          "type = \"tcp\"\nport = 80\nhost = \"db\"\n"),
+               Catch::Contains("services.web.health.host: expected an IP address"));
+}
