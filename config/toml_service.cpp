@@ -274,6 +274,15 @@ void start_from_defaults(ServiceSpec& spec, const ServiceDefaults& defaults) {
 
 // Rules that tie keys together, checked once every key is read.
 void check_type_rules(TableReader& service, ServiceSpec& spec) {
+    // The sandbox's spawn path passes stdio only: the pipe's write end would not get in.
+    if (spec.sandbox && std::holds_alternative<services::FdReadiness>(spec.readiness.method)) {
+        const toml::node* readiness = service.node("readiness");
+        const toml::node* type =
+            readiness && readiness->as_table() ? readiness->as_table()->get("type") : nullptr;
+        service.error(type ? *type : *readiness, "readiness.type",
+                      "type = \"fd\" does not work with [sandbox] yet: use \"notify\", "
+                      "\"exec\" or \"tcp\"");
+    }
     if (spec.type != ServiceType::Oneshot) return;
     for (std::string_view key : {"readiness", "health"}) {
         if (const toml::node* node = service.node(key)) {

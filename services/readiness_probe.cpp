@@ -102,8 +102,8 @@ void ReadinessProbe::on_outcome(const CheckOutcome& outcome) {
     ++failures_;
     last_failure_ = outcome.detail;
     if (spec_.retries > 0 && failures_ >= spec_.retries) {
-        spdlog::warn("{}: not ready: its readiness check failed {} times; last: {}", name_,
-                     failures_, outcome.detail);
+        spdlog::warn("{}: not ready: its readiness check failed {} time{}; last: {}", name_,
+                     failures_, failures_ == 1 ? "" : "s", outcome.detail);
         stop();
         return report(Verdict::GaveUp);
     }

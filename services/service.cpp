@@ -307,8 +307,9 @@ ServiceStatus Service::status() const {
     if (health_) s.health = health_->status();
     if (readiness_ && s.main.state == State::Starting && s.main.reason.empty() &&
         readiness_->failed_tries() > 0) {
-        s.main.reason = fmt::format("readiness check failed {} times, last: {}",
-                                    readiness_->failed_tries(), readiness_->last_failure());
+        const unsigned tries = readiness_->failed_tries();
+        s.main.reason = fmt::format("readiness check failed {} time{}, last: {}", tries,
+                                    tries == 1 ? "" : "s", readiness_->last_failure());
     }
     return s;
 }

@@ -341,7 +341,7 @@ TEST_CASE("fake: a dependent starts once an exec readiness check passes",
     REQUIRE(w.children.exit(*w.children.newest(kCheck), core::ExitStatus::exited(1)));
     w.loop.run_ready();
     CHECK(w.status("db").main.reason ==
-          "readiness check failed 1 times, last: exited with status 1");
+          "readiness check failed 1 time, last: exited with status 1");
     CHECK_FALSE(w.children.newest("/bin/web"));
     w.loop.advance(1s);
     REQUIRE(w.children.exit(*w.children.newest(kCheck), core::ExitStatus::exited(0)));

@@ -298,3 +298,14 @@ TEST_CASE("sizes, cpu-max and errno names", "[config][sandbox]") {
     CHECK(config::errno_from_name("ENOSYS") == ENOSYS);
     CHECK_FALSE(config::errno_from_name("eperm"));
 }
+
+TEST_CASE("readiness type fd with [sandbox] is refused: the pipe would not get in",
+          "[config][sandbox]") {
+    TomlFixture f;
+    const std::string text =
+        "[services.job]\ncommand = [\"/bin/true\"]\n[services.job.readiness]\ntype = \"fd\"\n"
+        "[services.job.sandbox]\nroot = \"/\"\n";
+    CHECK_THAT(f.error_of(text),
+               Catch::EndsWith("services.job.readiness.type: type = \"fd\" does not work with "
+                               "[sandbox] yet: use \"notify\", \"exec\" or \"tcp\""));
+}
