@@ -163,7 +163,10 @@ void Loader::apply_flags() {
         const Origin min_at = defaults.origins.contains("restart.backoff.initial")
                                   ? defaults.origins["restart.backoff.initial"]
                                   : Origin{};
-        diags_.add(out_.config_file.value_or(fs::path("svinit")),
+        // At the key in the file when one of the two is there (a flag has no line).
+        const Origin& at = max_at.line > 0 ? max_at : min_at;
+        diags_.add(at.line > 0 ? fs::path(at.where) : out_.config_file.value_or(fs::path("svinit")),
+                   at.line, at.column,
                    fmt::format("defaults.restart.backoff: max ({}, from {}) must not be less "
                                "than initial ({}, from {})",
                                format_duration(defaults.restart.backoff_max), place(max_at),

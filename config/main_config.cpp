@@ -57,6 +57,8 @@ void read_defaults(TableReader& top, ServiceDefaults& defaults) {
         readiness->finish();
     }
     reader.finish();
+    // svctl show tells these from the service's own keys, which may be in the same file.
+    for (auto& [key, origin] : defaults.origins) origin.in_defaults = true;
 }
 
 }  // namespace

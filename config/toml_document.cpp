@@ -75,7 +75,7 @@ std::optional<toml::table> parse_toml(std::string_view text, const std::filesyst
                                       Diagnostics& diags) {
     if (const int line = first_line_nested_deeper(text, kMaxDotsPerLine); line > 0) {
         diags.add(
-            file, line, 0,
+            file, line, 1,
             fmt::format("keys nested too deeply (more than {} dots on one line)", kMaxDotsPerLine));
         return std::nullopt;
     }

@@ -37,6 +37,7 @@ struct Origin {
     std::string where;  // a file, a flag, or empty for "default"
     int line = 0;       // 0: not in a file (a flag, a runit directory, a default)
     int column = 0;
+    bool in_defaults = false;  // a key of the main file's [defaults], not the service's own
 
     bool is_default() const noexcept { return where.empty(); }
     // "/etc/svinit/services.d/web.toml:3:11", "--stop-timeout", "default"

@@ -142,7 +142,13 @@ TEST_CASE("a flag against the file's other backoff bound is an error naming both
     auto request = f.request();
     request.flags.backoff_min = 5s;
     CHECK(f.errors(svinit::config::load_config(request)) ==
-          Strings{"svinit.toml: defaults.restart.backoff: max (1s, from svinit.toml:2:19) must "
+          Strings{"svinit.toml:2:19: defaults.restart.backoff: max (1s, from svinit.toml:2:19) "
+                  "must not be less than initial (5s, from --backoff-min)"});
+    // Both from flags: no line to name.
+    f.write("svinit.toml", "");
+    request.flags.backoff_max = 1s;
+    CHECK(f.errors(svinit::config::load_config(request)) ==
+          Strings{"svinit.toml: defaults.restart.backoff: max (1s, from --backoff-max) must "
                   "not be less than initial (5s, from --backoff-min)"});
 }
 
@@ -313,7 +319,7 @@ TEST_CASE("hostile files neither block nor grow without bound", "[config][loader
         std::string deep = "[a";
         for (int i = 0; i < 100'000; ++i) deep += ".a";
         CHECK(f.errors_of(deep + "]\n") ==
-              Strings{"svinit.toml:1: keys nested too deeply (more than 256 dots on one line)"});
+              Strings{"svinit.toml:1:1: keys nested too deeply (more than 256 dots on one line)"});
         // Dots inside strings and comments are not keys.
         CHECK(f.errors_of("# " + std::string(1000, '.') + "\nlog-level = \"info\"\n").empty());
         CHECK(f.errors_of("control-socket = \"" + std::string(1000, '.') + "\"\n").empty());
