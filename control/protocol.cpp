@@ -117,6 +117,8 @@ core::Result<Request> decode_request_fields(Fields& top, Problems& problems) {
         if (!problems.any() && request.services.size() != 1) {
             return bad("\"logs\" takes exactly one service in \"services\"");
         }
+    } else if (cmd == "show") {
+        request.kind = RequestKind::Show;
     } else if (cmd == "shutdown" || cmd == "check" || cmd == "reload") {
         request.kind = cmd == "shutdown" ? RequestKind::Shutdown
                        : cmd == "check"  ? RequestKind::Check
@@ -129,12 +131,49 @@ core::Result<Request> decode_request_fields(Fields& top, Problems& problems) {
         return bad("\"cmd\": unknown command \"" + cmd + "\"");
     }
     if (problems.any()) return bad(*problems.first);
-    const bool needs_services =
-        request.kind == RequestKind::Command || request.kind == RequestKind::Wait;
+    const bool needs_services = request.kind == RequestKind::Command ||
+                                request.kind == RequestKind::Wait ||
+                                request.kind == RequestKind::Show;
     if (needs_services && request.services.empty()) {
         return bad("\"" + cmd + "\" needs at least one service in \"services\"");
     }
     return request;
+}
+
+// An entry's value goes as the JSON value its text is; text that is not JSON (which the
+// server never makes) goes as a string.
+Json encode_definition(const Definition& definition) {
+    Json entries = Json::array();
+    for (const SpecEntry& entry : definition.entries) {
+        Json value = Json::parse(entry.value, nullptr, false);
+        if (value.is_discarded()) value = entry.value;
+        entries.push_back(
+            Json{{"key", entry.key}, {"value", std::move(value)}, {"origin", entry.origin}});
+    }
+    return Json{{"source", definition.source},
+                {"defined_at", definition.defined_at},
+                {"entries", std::move(entries)}};
+}
+
+Definition decode_definition(const Json& value, const std::string& path, Problems& problems) {
+    Definition definition;
+    Fields f(value, path, problems);
+    definition.source = f.string("source");
+    definition.defined_at = f.string("defined_at");
+    const Json* entries = f.optional_array("entries");
+    if (entries == nullptr) return definition;
+    definition.entries.reserve(entries->size());
+    for (std::size_t i = 0; i < entries->size() && !problems.any(); ++i) {
+        const std::string at = f.path_of("entries") + "[" + std::to_string(i) + "]";
+        Fields e((*entries)[i], at, problems);
+        SpecEntry entry;
+        entry.key = e.string("key");
+        const Json* v = e.find("value");
+        entry.value = v ? detail::dump(*v) : "null";
+        entry.origin = e.string("origin");
+        definition.entries.push_back(std::move(entry));
+    }
+    return definition;
 }
 
 Json encode_result(const ServiceResult& result) {
@@ -142,6 +181,7 @@ Json encode_result(const ServiceResult& result) {
     if (result.error != ErrorCode::None) j["error"] = to_string(result.error);
     if (!result.message.empty()) j["message"] = result.message;
     if (result.status) j["status"] = detail::encode_status(*result.status);
+    if (result.definition) j["definition"] = encode_definition(*result.definition);
     return j;
 }
 
@@ -157,6 +197,9 @@ ServiceResult decode_result(const Json& value, const std::string& path, Problems
     result.message = f.optional_string("message").value_or(std::string());
     if (const Json* status = f.optional_object("status")) {
         result.status = detail::decode_status(*status, f.path_of("status"), problems);
+    }
+    if (const Json* definition = f.optional_object("definition")) {
+        result.definition = decode_definition(*definition, f.path_of("definition"), problems);
     }
     return result;
 }
@@ -347,6 +390,9 @@ std::string encode_request(const Request& request) {
             break;
         case RequestKind::Reload:
             j["cmd"] = "reload";
+            break;
+        case RequestKind::Show:
+            j["cmd"] = "show";
             break;
         case RequestKind::Logs:
             j["cmd"] = "logs";

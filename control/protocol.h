@@ -36,7 +36,7 @@ inline constexpr std::size_t kMaxLogLines = 1'000'000;
 // The furthest back `logs --since` may reach: a year, in milliseconds.
 inline constexpr std::chrono::milliseconds kMaxLogSince = std::chrono::hours(24 * 366);
 
-enum class RequestKind { Status, Command, Wait, Shutdown, Check, Logs, Reload };
+enum class RequestKind { Status, Command, Wait, Shutdown, Check, Logs, Reload, Show };
 
 struct Request {
     RequestKind kind = RequestKind::Status;
@@ -45,7 +45,7 @@ struct Request {
     std::chrono::milliseconds timeout{0};                  // kind == Wait; 0: no timeout
     std::vector<std::string> services;  // names or paths as the user gave them;
                                         // empty with Status means every service;
-                                        // exactly one with Logs
+                                        // exactly one with Logs; one or more with Show
     std::size_t lines = 10;             // kind == Logs: the last this many lines
     bool follow = false;                // kind == Logs: then every new line, one per message
     // kind == Logs: only lines svinit read at most this long ago (by svinit's clock)
@@ -70,12 +70,35 @@ enum class ErrorCode {
 std::string_view to_string(ErrorCode code);  // the wire names; "none" for None
 std::optional<ErrorCode> parse_error_code(std::string_view text);  // not "none"
 
+// One effective value of a service's definition (svctl show).
+struct SpecEntry {
+    std::string key;  // its key path below the service: "restart.policy", "environment.MODE"
+    // The value as JSON text, which for every value shown is TOML as well: "\"on-failure\"",
+    // "[\"/bin/app\", \"-v\"]", "5", "true". On the wire it is the JSON value itself.
+    std::string value;
+    // "FILE:LINE:COLUMN", "[defaults] FILE:LINE:COLUMN", a flag ("--stop-timeout"), a runit
+    // directory, or "default".
+    std::string origin;
+    bool operator==(const SpecEntry&) const = default;
+};
+
+// What svctl show prints of one service.
+struct Definition {
+    std::string source;      // "toml" or "runit"
+    std::string defined_at;  // its table, file or directory
+    std::vector<SpecEntry> entries;
+    bool operator==(const Definition&) const = default;
+};
+
 // One service's part of a response.
 struct ServiceResult {
     std::string service;  // exactly as the request named it
     ErrorCode error = ErrorCode::None;
     std::string message;  // human-readable, names the service
     std::optional<services::ServiceStatus> status;  // with Status requests
+    // With Show requests. Initialised here, so that {service, error, message, status} stays
+    // a complete aggregate.
+    std::optional<Definition> definition = std::nullopt;
 };
 
 struct Response {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "control/spec_view.h"
 #include "services/log_ring.h"
 
 namespace svinit::control {
@@ -58,6 +59,23 @@ Response command(SupervisorApi& api, const Request& request) {
                                             ": " + done.error().message(),
                                         std::nullopt});
         }
+    }
+    return response;
+}
+
+// The effective definition of each service named, as unknown names are in status.
+Response show(SupervisorApi& api, const Request& request) {
+    Response response;
+    for (const std::string& given : request.services) {
+        const auto name = api.resolve(given);
+        auto spec = name ? api.spec(*name) : std::nullopt;
+        if (!spec) {
+            response.results.push_back(unknown(given));
+            continue;
+        }
+        ServiceResult result{given, ErrorCode::None, {}, std::nullopt};
+        result.definition = describe_spec(*spec);
+        response.results.push_back(std::move(result));
     }
     return response;
 }
@@ -140,6 +158,8 @@ Response handle_request(SupervisorApi& api, const Request& request) {
         }
         case RequestKind::Reload:
             return reload(api);
+        case RequestKind::Show:
+            return show(api, request);
         case RequestKind::Logs:
             return logs(api, request);  // the server follows, with follow
         case RequestKind::Wait:

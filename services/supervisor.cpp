@@ -212,6 +212,12 @@ std::optional<ServiceStatus> Supervisor::status(std::string_view name) const {
     return target.service->status();
 }
 
+std::optional<ServiceSpec> Supervisor::spec(std::string_view name) const {
+    const Target target = find(name);
+    if (!target.service) return std::nullopt;
+    return target.service->spec();
+}
+
 core::Result<void> Supervisor::command(std::string_view name, Command command) {
     const Target target = find(name);
     if (!target.service) {

@@ -54,6 +54,7 @@ public:
     std::vector<std::string> service_names() const override;
     std::optional<std::string> resolve(std::string_view name_or_path) const override;
     std::optional<ServiceStatus> status(std::string_view name) const override;
+    std::optional<ServiceSpec> spec(std::string_view name) const override;
     core::Result<void> command(std::string_view name, Command command) override;
     WaitHandle wait(std::string_view name, WaitTarget target,
                     std::function<void(bool reached)> done) override;

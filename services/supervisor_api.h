@@ -18,6 +18,7 @@
 #include "core/registration.h"
 #include "services/log_line.h"
 #include "services/service_fsm.h"
+#include "services/service_spec.h"
 
 namespace svinit::services {
 
@@ -140,6 +141,13 @@ public:
     virtual std::optional<std::string> resolve(std::string_view name_or_path) const = 0;
 
     virtual std::optional<ServiceStatus> status(std::string_view name) const = 0;
+
+    // The spec a service runs by, origins included (svctl show); a logger's name gives its
+    // service's. nullopt: no such service.
+    virtual std::optional<ServiceSpec> spec(std::string_view name) const {
+        (void)name;
+        return std::nullopt;
+    }
 
     // Error code ENOENT: unknown service; others as the operation failed.
     virtual core::Result<void> command(std::string_view name, Command command) = 0;

@@ -25,6 +25,8 @@ constexpr std::string_view kSvctlUsage =
     "                                        send that signal to the run process\n"
     "                                        (SERVICE/log: to the logger)\n"
     "  wait up|down [--timeout S] SERVICE... block until every SERVICE is up / down\n"
+    "  show SERVICE...                       its effective definition, defaults filled in,\n"
+    "                                        with where each value came from\n"
     "  logs [-n N] [-f] [--since D] SERVICE  the last N (10) lines of its captured output;\n"
     "                                        -f: then new lines as they come; --since 10m:\n"
     "                                        those of the last 10 minutes (all, without -n)\n"
@@ -85,6 +87,8 @@ core::Result<void> interpret_words(std::vector<std::string> words, bool has_time
             return core::error(0, fmt::format("wait: '{}' is not up, ready or down", rest.front()));
         }
         rest.erase(rest.begin());
+    } else if (verb == "show") {
+        args.kind = control::RequestKind::Show;
     } else if (verb == "logs") {
         args.kind = control::RequestKind::Logs;
         if (rest.size() != 1) return core::error(0, "logs: needs exactly one service");
@@ -99,8 +103,9 @@ core::Result<void> interpret_words(std::vector<std::string> words, bool has_time
     } else {
         return core::error(0, fmt::format("unknown command '{}'", verb));
     }
-    bool needs_service =
-        args.kind == control::RequestKind::Command || args.kind == control::RequestKind::Wait;
+    bool needs_service = args.kind == control::RequestKind::Command ||
+                         args.kind == control::RequestKind::Wait ||
+                         args.kind == control::RequestKind::Show;
     if (needs_service && rest.empty()) {
         return core::error(0, fmt::format("{} needs at least one service", verb));
     }

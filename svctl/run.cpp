@@ -7,6 +7,7 @@
 #include "core/exit_codes.h"
 #include "services/log_format.h"
 #include "svctl/client.h"
+#include "svctl/show_format.h"
 
 namespace svinit::svctl {
 namespace {
@@ -229,6 +230,8 @@ int run_svctl(const SvctlArgs& args, const RunContext& context) {
     if (args.json) {
         if (args.kind == RequestKind::Status) {
             context.out(status_json(response->results, args.services, context.wall_now()));
+        } else if (args.kind == RequestKind::Show) {
+            context.out(definition_json(response->results, args.services));
         } else {
             context.out(response_json(*response, args.kind, args.services));
         }
@@ -242,6 +245,12 @@ int run_svctl(const SvctlArgs& args, const RunContext& context) {
         } else if (args.kind == RequestKind::Status && !result.status) {
             context.err(fmt::format("svctl: {}: svinit sent no status", display));
             code = std::max<int>(code, exit_code::kFailed);
+        } else if (args.kind == RequestKind::Show && !result.definition) {
+            context.err(fmt::format("svctl: {}: svinit sent no definition", display));
+            code = std::max<int>(code, exit_code::kFailed);
+        } else if (args.kind == RequestKind::Show && !args.json) {
+            if (i > 0) context.out("");
+            context.out(format_definition(display, *result.definition));
         } else if (args.kind == RequestKind::Status && !args.json) {
             context.out(
                 format_status_line(display, *result.status, context.wall_now(), Dialect::Svctl));

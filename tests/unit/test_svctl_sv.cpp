@@ -111,6 +111,7 @@ struct World {
                 case RequestKind::Shutdown:
                 case RequestKind::Check:
                 case RequestKind::Reload:
+                case RequestKind::Show:
                 case RequestKind::Logs:  // sv never asks for logs
                     break;
             }
