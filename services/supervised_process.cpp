@@ -174,7 +174,9 @@ core::Result<core::TrackedChild> SupervisedProcess::spawn_sandboxed(
     options.stdin_fd = stdio_.in ? stdio_.in->get() : devnull->get();
     options.stdout_fd = stdio_.out ? stdio_.out->get() : -1;
     if (!sandbox_) sandbox_ = std::make_unique<SandboxRun>(context_.loop, context_.children, label_);
-    return sandbox_->start(*sandbox_spec_, options, std::move(on_exit));
+    // The stop timeout bounds the wait for the cgroup to empty after KILL too, as
+    // systemd's TimeoutStopSec does after its final SIGKILL.
+    return sandbox_->start(*sandbox_spec_, options, policy_.stop_timeout, std::move(on_exit));
 }
 
 void SupervisedProcess::spawn_run() {

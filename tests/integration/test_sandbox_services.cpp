@@ -4,7 +4,10 @@
 // bound into the sandbox; the tests wait on it and on svctl wait.
 
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -115,5 +118,116 @@ TEST_CASE("sandboxed TOML service: a setup failure backs off and is reported in 
                                        "file or directory"));
     const CommandResult text = s.svctl({"status", "broken"});
     CHECK_THAT(text.lines.at(0), Catch::Contains("sandbox setup failed at bind(/nonexistent-root)"));
+    CHECK(s.stop() == 0);
+}
+
+namespace {
+
+// cgroupfs takes writes in place (write_file's rename would need a new file there).
+void write_cgroup(const std::string& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text << std::flush;
+    REQUIRE(out.good());
+}
+
+// A process held in the kernel, as one in D state would be: a cgroup v1 freezer keeps a
+// frozen task from dying, even of SIGKILL, until it is thawed (v2's freezer does not).
+class FrozenProcess {
+public:
+    explicit FrozenProcess(pid_t pid)
+        : dir_("/sys/fs/cgroup/freezer/svinit-test-frozen-" + std::to_string(::getpid())),
+          pid_(pid) {
+        REQUIRE((::mkdir(dir_.c_str(), 0755) == 0 || errno == EEXIST));
+        write_cgroup(dir_ + "/cgroup.procs", std::to_string(pid_));
+        write_cgroup(dir_ + "/freezer.state", "FROZEN");
+        // The freezer has no event to wait on: its state is read until it settles.
+        for (int i = 0; i < 5000 && state() != "FROZEN"; ++i) ::usleep(1000);
+        REQUIRE(state() == "FROZEN");
+    }
+    FrozenProcess(const FrozenProcess&) = delete;
+    FrozenProcess& operator=(const FrozenProcess&) = delete;
+    ~FrozenProcess() {
+        thaw();
+        ::rmdir(dir_.c_str());
+    }
+    void thaw() {
+        if (thawed_) return;
+        thawed_ = true;
+        std::ofstream(dir_ + "/freezer.state") << "THAWED";
+        // Out of it, so the directory can go even before the process has died.
+        std::ofstream("/sys/fs/cgroup/freezer/cgroup.procs") << pid_;
+    }
+
+private:
+    std::string state() const {
+        std::ifstream in(dir_ + "/freezer.state");
+        std::string word;
+        in >> word;
+        return word;
+    }
+
+    std::string dir_;
+    pid_t pid_;
+    bool thawed_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("sandboxed TOML service: a cgroup that never empties ends the run after the stop "
+          "timeout, and the next start waits for it",
+          "[sandbox][toml]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    if (::access("/sys/fs/cgroup/freezer/cgroup.procs", W_OK) != 0) {
+        skip("no cgroup v1 freezer to hold a process in the kernel");
+    }
+    SandboxWorld world(backend);
+    Harness harness(backend);
+    Supervision s(harness);
+    const std::string fifo = s.events().path();
+    const std::string fifo_name = fifo.substr(fifo.rfind('/') + 1);
+    const std::string marker = "200" + std::to_string(::getpid() % 1000) + std::to_string(backend.size());
+    const std::string config = s.dir() + "/svinit.toml";
+    // No PID namespace: with one, the kernel holds the init's own exit until every process
+    // in the namespace is gone.
+    write_file(config,
+               "[services.stuck]\n"
+               "command = [\"/bin/sh\", \"-c\", 'echo stuck > /ev/" + fifo_name +
+                   "; exec sleep " + marker + "']\n"
+               "[services.stuck.stop]\n"
+               "timeout = \"1s\"\n"
+               "[services.stuck.restart]\n"
+               "backoff = { initial = \"10ms\", max = \"100ms\" }\n"
+               "start-limit = { burst = 1000, interval = \"1s\" }\n"
+               "[services.stuck.sandbox]\n"
+               "namespaces = [\"mount\"]\n"
+               "root = \"" + world.root() + "\"\n"
+               "binds = [{ source = \"" + s.dir() + "\", target = \"/ev\" }]\n");
+    s.start({"--config", config});
+    INFO("svinit's log:\n" << s.log());
+
+    CHECK(s.next_event() == "stuck");
+    s.svctl_ok({"wait", "up", "stuck", "--timeout", "10"});
+    const auto sleeping = processes_running({"sleep", marker});
+    REQUIRE(sleeping.size() == 1);
+    FrozenProcess frozen(sleeping[0]);
+
+    // TERM, KILL after 1 s (cgroup.kill), then 1 s more for the cgroup: the run has ended.
+    s.svctl_ok({"down", "stuck"});
+    s.svctl_ok({"wait", "down", "stuck", "--timeout", "10"});
+    CHECK(s.status("stuck")["state"] == "down");
+    CHECK_THAT(s.log(), Catch::Contains("stuck: processes still in ") &&
+                            Catch::Contains("/svinit-sandbox-stuck 1s after cgroup.kill"));
+    CHECK(processes_running({"sleep", marker}).size() == 1);
+
+    // Up while the frozen process is still there: refused, and said why.
+    s.svctl_ok({"up", "stuck"});
+    CHECK_THAT(s.status("stuck")["reason"].get<std::string>(),
+               Catch::Contains("/svinit-sandbox-stuck still has processes after cgroup.kill"));
+
+    // Once it dies, a retry after the backoff starts it again.
+    frozen.thaw();
+    CHECK(s.next_event() == "stuck");
+    s.svctl_ok({"wait", "up", "stuck", "--timeout", "10"});
     CHECK(s.stop() == 0);
 }
