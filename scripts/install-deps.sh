@@ -2,7 +2,8 @@
 # Installs what svinit needs to build and test on Debian 12, from Debian's packages.
 # Idempotent: apt-get update runs only when something is missing.
 #   scripts/install-deps.sh          build and test dependencies
-#   scripts/install-deps.sh --bench  also the peers bench/ compares against
+#   scripts/install-deps.sh --bench  also the peers bench/ compares against (bench/sandbox.sh:
+#                                    bubblewrap, runc, crun, and jq for the OCI bundle)
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer, for scripts/fuzz.sh
 set -euo pipefail
 
@@ -13,7 +14,8 @@ packages=(g++ cmake make pkg-config util-linux procps
           busybox-static)  # the sandbox tests build a small root filesystem from it
 for option in "$@"; do
     case "$option" in
-        --bench) packages+=(tini dumb-init s6 time) ;;
+        --bench) packages+=(tini dumb-init s6 time
+                            bubblewrap runc crun jq) ;;  # bench/sandbox.sh's peers
         --fuzz) packages+=(clang-16 libclang-rt-16-dev) ;;
         *) echo "usage: scripts/install-deps.sh [--bench] [--fuzz]" >&2; exit 2 ;;
     esac
