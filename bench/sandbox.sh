@@ -112,6 +112,7 @@ if [[ ${state[crun]} == ok ]] && grep -q . /sys/fs/cgroup/unified/cgroup.control
     unshare --mount --propagation private sleep 1000000 &
     background+=($!)
     holder=$!
+    disown  # killed by pid at the end; no "Killed" notice from bash
     for ((i = 0; i < 100; i++)); do
         [[ $(readlink /proc/$holder/ns/mnt) != $(readlink /proc/self/ns/mnt) ]] && break
         sleep 0.01
@@ -247,7 +248,8 @@ report "svinit in-sandbox inits" "$n_inits" "$inits_pss" "$inits_rss"
 report "svinit + inits" "$((1 + n_inits))" "$((self_pss + inits_pss))" "$((self_rss + inits_rss))"
 read -r _ n_sleep sleep_pss sleep_rss <<< "$(tally "${tree[@]:1}" | awk '$1 == "sleep"')"
 report "  (workers: busybox sleep)" "$n_sleep" "$sleep_pss" "$sleep_rss"
-kill -KILL "$unshare_pid" 2>/dev/null || true
+# A shutdown, not a kill: svinit removes the sandboxes' cgroups on its way out.
+"$svctl" --socket "$sock" shutdown > /dev/null || kill -KILL "$unshare_pid" 2>/dev/null || true
 wait "$unshare_pid" 2>/dev/null || true
 
 if [[ ${state[bwrap]} == ok ]]; then
@@ -266,7 +268,8 @@ if [[ ${state[bwrap]} == ok ]]; then
         [[ $(tally "${all[@]}" | awk '$1 == "sleep" {print $2}') == "$workers" ]] && break
         sleep 0.05
     done
-    read -r _ n_bwrap bwrap_pss bwrap_rss <<< "$(tally "${all[@]}" | awk '$1 == "bwrap"')"
+    read -r n_bwrap bwrap_pss bwrap_rss < <(tally "${all[@]}" |
+        awk '$1 == "bwrap" {n += $2; p += $3; r += $4} END {print n + 0, p + 0, r + 0}')
     report "bwrap (outer + pid-ns init)" "$n_bwrap" "$bwrap_pss" "$bwrap_rss"
     for pid in "${bwraps[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     wait "${bwraps[@]}" 2>/dev/null || true
