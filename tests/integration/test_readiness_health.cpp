@@ -15,24 +15,13 @@
 #include <string>
 
 #include "support/services.h"
+#include "support/toml_services.h"
 
 using namespace svinit::test;
 using namespace std::chrono_literals;
 
 namespace {
 
-// A [services.NAME] table whose command is `sh -c SCRIPT`; SCRIPT reports on the FIFO.
-std::string service(const std::string& name, const std::string& script,
-                    const std::string& extra = {}) {
-    return "[services." + name + "]\ncommand = [\"/bin/sh\", \"-c\", '''" + script + "''']\n" +
-           extra + "\n";
-}
-
-std::string write_config(Supervision& s, const std::string& text) {
-    const std::string path = s.dir() + "/svinit.toml";
-    write_file(path, text);
-    return path;
-}
 
 // A port of 127.0.0.1 nobody listens on now: bound to 0, read, closed.
 int free_port() {
@@ -64,12 +53,12 @@ TEST_CASE("readiness fd: a dependent starts once its dependency writes a newline
     const std::string fifo = s.events().path();
     const std::string go = s.dir() + "/go";
     REQUIRE(::mkfifo(go.c_str(), 0600) == 0);
-    const std::string config = write_config(
-        s, service("db",
+    const std::string config = write_main_config(
+        s, toml_service("db",
                    "echo db-start > " + fifo + "; read line < " + go +
                        "; echo ready >&5; exec sleep 100000",
                    "[services.db.readiness]\ntype = \"fd\"\nfd = 5\ntimeout = \"60s\"") +
-               service("web", "echo \"web $$\" > " + fifo + "; exec sleep 100000",
+               toml_service("web", "echo \"web $$\" > " + fifo + "; exec sleep 100000",
                        "requires = [\"db\"]"));
     s.start({"--config", config});
     INFO("svinit's log:\n" << s.log());
@@ -93,14 +82,14 @@ TEST_CASE("readiness exec: a check command tried every interval gates the depend
     const std::string go = s.dir() + "/go";
     const std::string flag = s.dir() + "/db-ready";
     REQUIRE(::mkfifo(go.c_str(), 0600) == 0);
-    const std::string config = write_config(
-        s, service("db",
+    const std::string config = write_main_config(
+        s, toml_service("db",
                    "echo db-start > " + fifo + "; read line < " + go + "; touch " + flag +
                        "; exec sleep 100000",
                    "[services.db.readiness]\ntype = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", "
                    "\"test -e " +
                        flag + "\"]\ninterval = \"50ms\"\ncheck-timeout = \"5s\"") +
-               service("web",
+               toml_service("web",
                        "if test -e " + flag + "; then echo web-after > " + fifo +
                            "; else echo web-before > " + fifo + "; fi; exec sleep 100000",
                        "requires = [\"db\"]"));
@@ -120,8 +109,8 @@ TEST_CASE("readiness exec: retries spent is a failed start that backs off", "[to
     Harness harness(backend);
     Supervision s(harness);
     const std::string fifo = s.events().path();
-    const std::string config = write_config(
-        s, service("db", "echo \"db $$\" > " + fifo + "; exec sleep 100000",
+    const std::string config = write_main_config(
+        s, toml_service("db", "echo \"db $$\" > " + fifo + "; exec sleep 100000",
                    "[services.db.readiness]\ntype = \"exec\"\ncommand = [\"/bin/false\"]\n"
                    "interval = \"10ms\"\nretries = 2"));
     s.start({"--config", config});
@@ -143,8 +132,8 @@ TEST_CASE("readiness tcp: the dependent starts once the port accepts connections
     const std::string go = s.dir() + "/go";
     REQUIRE(::mkfifo(go.c_str(), 0600) == 0);
     const std::string port = std::to_string(free_port());
-    const std::string config = write_config(
-        s, service("db",
+    const std::string config = write_main_config(
+        s, toml_service("db",
                    "echo db-start > " + fifo + "; read line < " + go + "; exec " +
                        helper("listener") + " " + port,
                    "[services.db.readiness]\ntype = \"tcp\"\nport = " + port +
@@ -175,8 +164,8 @@ TEST_CASE("health: failing checks in a row restart the service", "[toml][health]
     const std::string fifo = s.events().path();
     const std::string sick = s.dir() + "/sick";
     // The check reports only its failures, so a healthy service sends no events.
-    const std::string config = write_config(
-        s, service("web", "echo \"web $$\" > " + fifo + "; exec sleep 100000",
+    const std::string config = write_main_config(
+        s, toml_service("web", "echo \"web $$\" > " + fifo + "; exec sleep 100000",
                    "[services.web.health]\ntype = \"exec\"\ncommand = [\"/bin/sh\", \"-c\", "
                    "\"if test -e " +
                        sick + "; then echo check-failed > " + fifo +

@@ -11,26 +11,10 @@
 #include <string>
 
 #include "support/services.h"
+#include "support/toml_services.h"
 
 using namespace svinit::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-// A [services.NAME] table whose command is `sh -c SCRIPT`; SCRIPT reports on the FIFO.
-std::string service(const std::string& name, const std::string& script,
-                    const std::string& extra = {}) {
-    return "[services." + name + "]\ncommand = [\"/bin/sh\", \"-c\", '''" + script + "''']\n" +
-           extra + "\n";
-}
-
-std::string write_config(Supervision& s, const std::string& text) {
-    const std::string path = s.dir() + "/svinit.toml";
-    write_file(path, text);
-    return path;
-}
-
-}  // namespace
 
 TEST_CASE("TOML services run with their environment, directory and umask", "[toml]") {
     const std::string backend = GENERATE(from_range(kBackends));
@@ -38,13 +22,13 @@ TEST_CASE("TOML services run with their environment, directory and umask", "[tom
     Harness harness(backend);
     Supervision s(harness);
     const std::string fifo = s.events().path();
-    const std::string config = write_config(
-        s, service("web",
+    const std::string config = write_main_config(
+        s, toml_service("web",
                    "echo \"web $$ $MODE $KEEP $(pwd) $(umask)\" > " + fifo + "; exec sleep 100000",
                    "environment = { MODE = \"prod\" }\nworking-directory = \"" + s.dir() +
                        "\"\numask = \"0027\"\n[services.web.restart]\npolicy = \"on-failure\"") +
-               service("setup", "echo setup > " + fifo, "type = \"oneshot\"") +
-               service("idle", "echo idle > " + fifo,
+               toml_service("setup", "echo setup > " + fifo, "type = \"oneshot\"") +
+               toml_service("idle", "echo idle > " + fifo,
                        "down = true\n[services.idle.restart]\npolicy = \"on-failure\""));
     ::setenv("KEEP", "kept", 1);
     s.start({"--config", config});
@@ -86,8 +70,8 @@ TEST_CASE("a TOML service that keeps failing hits its start limit until svctl up
     Harness harness(backend);
     Supervision s(harness);
     const std::string fifo = s.events().path();
-    const std::string config = write_config(
-        s, service("flaky", "echo \"flaky $$\" > " + fifo + "; exit 3",
+    const std::string config = write_main_config(
+        s, toml_service("flaky", "echo \"flaky $$\" > " + fifo + "; exit 3",
                    "[services.flaky.restart]\nbackoff = { initial = \"1ms\", max = \"5ms\" }\n"
                    "start-limit = { burst = 3, interval = \"1h\" }"));
     s.start({"--config", config});
@@ -115,8 +99,8 @@ TEST_CASE("a TOML service stops with its signal, sent to its process group", "[t
     const std::string fifo = s.events().path();
     // The shell waits for a child of its own; USR1 to the group reaches both, and the
     // child reports it (USR1 to the shell alone would not reach it).
-    const std::string config = write_config(
-        s, service("grp",
+    const std::string config = write_main_config(
+        s, toml_service("grp",
                    "sh -c 'trap \"echo child-usr1 > " + fifo + "; exit 0\" USR1; echo \"grp $$\" > " +
                        fifo + "; while :; do sleep 1; done' & wait",
                    "[services.grp.stop]\nsignal = \"USR1\"\nkill = \"group\"\ntimeout = \"30s\""));
@@ -139,10 +123,10 @@ TEST_CASE("a TOML dependent starts only once what it requires is up, and stops w
     const std::string go = s.dir() + "/go";
     REQUIRE(::mkfifo(go.c_str(), 0600) == 0);
     // setup is done only when the test says so (a line on the go FIFO).
-    const std::string config = write_config(
-        s, service("setup", "echo setup > " + fifo + "; read line < " + go,
+    const std::string config = write_main_config(
+        s, toml_service("setup", "echo setup > " + fifo + "; read line < " + go,
                    "type = \"oneshot\"") +
-               service("web", "echo \"web $$\" > " + fifo + "; exec sleep 100000",
+               toml_service("web", "echo \"web $$\" > " + fifo + "; exec sleep 100000",
                        "requires = [\"setup\"]"));
     s.start({"--config", config});
     INFO("svinit's log:\n" << s.log());
@@ -187,12 +171,12 @@ TEST_CASE("a TOML dependent waits for READY=1 from what it requires", "[toml][no
     const std::string go = s.dir() + "/go";
     REQUIRE(::mkfifo(go.c_str(), 0600) == 0);
     const std::string sdnotify = helper("sdnotify");
-    const std::string config = write_config(
-        s, service("db",
+    const std::string config = write_main_config(
+        s, toml_service("db",
                    "echo db-start > " + fifo + "; read line < " + go + "; exec " + sdnotify +
                        " READY=1 sleep 100000",
                    "[services.db.readiness]\ntype = \"notify\"\ntimeout = \"60s\"") +
-               service("web", "echo \"web $$ $MODE\" > " + fifo + "; exec sleep 100000",
+               toml_service("web", "echo \"web $$ $MODE\" > " + fifo + "; exec sleep 100000",
                        "requires = [\"db\"]\nenvironment = { MODE = \"prod\" }\n"
                        "[services.web.restart]\npolicy = \"on-failure\""));
     s.start({"--config", config});
@@ -221,11 +205,11 @@ TEST_CASE("SIGHUP applies a changed configuration; unchanged services keep their
     Supervision s(harness);
     const std::string fifo = s.events().path();
     const auto sleeper = [&](const std::string& name, const std::string& word) {
-        return service(name, "echo \"" + name + " $$ " + word + "\" > " + fifo +
+        return toml_service(name, "echo \"" + name + " $$ " + word + "\" > " + fifo +
                                  "; exec sleep 100000");
     };
     const std::string config =
-        write_config(s, sleeper("keep", "v1") + sleeper("change", "v1") + sleeper("drop", "v1"));
+        write_main_config(s, sleeper("keep", "v1") + sleeper("change", "v1") + sleeper("drop", "v1"));
     s.start({"--config", config});
     INFO("svinit's log:\n" << s.log());
     std::set<std::string> names;
@@ -262,35 +246,42 @@ TEST_CASE("an essential TOML service that fails for good ends svinit with its st
     Harness harness(backend);
     Supervision s(harness);
     const std::string fifo = s.events().path();
-    // `other` reports the TERM of the orderly shutdown; `app` starts once it runs.
-    const std::string other =
-        service("other", "trap \"echo other-term > " + fifo + "; exit 0\" TERM; echo other > " +
-                             fifo + "; while :; do sleep 1; done");
+    // `other` reports the TERM of the orderly shutdown. It is ready (a newline on fd 3)
+    // only once its trap is set, so `app`, which requires it, starts after that. `app` is
+    // normally down and brought up by the test, so svinit cannot end before start() has
+    // found it.
+    const std::string other = toml_service(
+        "other",
+        "trap \"echo other-term > " + fifo + "; exit 0\" TERM; echo other > " + fifo +
+            "; echo >&3; while :; do sleep 1; done",
+        "[services.other.readiness]\ntype = \"fd\"\nfd = 3\n");
     SECTION("an exit under restart policy never: its exit code") {
-        const std::string config = write_config(
-            s, other + service("app", "echo app > " + fifo + "; exit 7",
-                               "essential = true\nrequires = [\"other\"]\n"
+        const std::string config = write_main_config(
+            s, other + toml_service("app", "echo app > " + fifo + "; exit 7",
+                               "essential = true\ndown = true\nrequires = [\"other\"]\n"
                                "[services.app.restart]\npolicy = \"never\""));
         s.start({"--config", config});
         INFO("svinit's log:\n" << s.log());
-        // `other` is up as soon as it runs, so app's first line may come before its own.
-        const std::multiset<std::string> first{s.next_event(), s.next_event()};
-        CHECK(first == std::multiset<std::string>{"app", "other"});
+        CHECK(s.next_event() == "other");
+        s.svctl_ok({"up", "app"});
+        CHECK(s.next_event() == "app");
         CHECK(s.next_event() == "other-term");
         CHECK(s.svinit().wait(std::chrono::seconds(15)) == 7);
         CHECK_THAT(s.log(), Catch::Contains("app: essential service failed for good"));
     }
     SECTION("the start limit hit by a service killed by a signal: 128+N") {
-        const std::string config = write_config(
-            s, other + service("app", "echo app > " + fifo + "; kill -KILL $$",
-                               "essential = true\nrequires = [\"other\"]\n"
+        const std::string config = write_main_config(
+            s, other + toml_service("app", "echo app > " + fifo + "; kill -KILL $$",
+                               "essential = true\ndown = true\nrequires = [\"other\"]\n"
                                "[services.app.restart]\n"
                                "backoff = { initial = \"1ms\", max = \"5ms\" }\n"
                                "start-limit = { burst = 2, interval = \"1h\" }"));
         s.start({"--config", config});
         INFO("svinit's log:\n" << s.log());
-        const std::multiset<std::string> first{s.next_event(), s.next_event(), s.next_event()};
-        CHECK(first == std::multiset<std::string>{"app", "app", "other"});
+        CHECK(s.next_event() == "other");
+        s.svctl_ok({"up", "app"});
+        CHECK(s.next_event() == "app");
+        CHECK(s.next_event() == "app");
         CHECK(s.next_event() == "other-term");
         CHECK(s.svinit().wait(std::chrono::seconds(15)) == 128 + SIGKILL);
     }
@@ -304,9 +295,9 @@ TEST_CASE("svctl reload: a bad configuration is refused with its errors, a good 
     Supervision s(harness);
     const std::string fifo = s.events().path();
     const auto sleeper = [&](const std::string& name) {
-        return service(name, "echo \"" + name + " $$\" > " + fifo + "; exec sleep 100000");
+        return toml_service(name, "echo \"" + name + " $$\" > " + fifo + "; exec sleep 100000");
     };
-    const std::string config = write_config(s, sleeper("keep"));
+    const std::string config = write_main_config(s, sleeper("keep"));
     s.start({"--config", config});
     INFO("svinit's log:\n" << s.log());
     const pid_t keep = s.next_start("keep");
