@@ -113,6 +113,7 @@ private:
     std::vector<std::string> examples_;
 };
 
+#if !defined(__SANITIZE_ADDRESS__)
 // kB of VmHWM (the most svinit's memory ever took) in /proc/PID/status.
 long peak_kb(pid_t pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -122,6 +123,7 @@ long peak_kb(pid_t pid) {
     }
     return -1;
 }
+#endif
 
 }  // namespace
 
