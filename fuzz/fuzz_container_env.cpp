@@ -212,7 +212,9 @@ EnvDir make_env_dir(const fs::path& dir, const Entries& entries, std::uint8_t fl
         count(make_odd(dir / "ZZ_FIFO", [](const char* p) { return ::mkfifo(p, 0644); }));
     }
     if ((flags & 0x04) != 0) {
-        count(make_odd(dir / "ZZ_DANGLING", [](const char* p) { return ::symlink("nowhere", p); }));
+        // The target has a '/', so no pair's file can be what it names (an entry called
+        // "nowhere" once made a plain "nowhere" resolve).
+        count(make_odd(dir / "ZZ_DANGLING", [](const char* p) { return ::symlink("no/where", p); }));
     }
     if ((flags & 0x10) != 0) {
         count(make_odd(dir / "ZZ_NUL", [](const char* p) {
