@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 
 namespace svinit::config {
@@ -34,7 +35,8 @@ std::size_t skip_string(std::string_view text, std::size_t i) {
         }
         ++j;
     }
-    return j;
+    // An escape's backslash as the last byte steps past the end: never past the text.
+    return std::min(j, text.size());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/runit_dir.h"
+#include "config/toml_document.h"
 #include "toml_fixture.h"
 
 using namespace std::chrono_literals;
@@ -369,4 +370,18 @@ TEST_CASE("hostile files neither block nor grow without bound", "[config][loader
         CHECK(f.error_of(text) ==
               "svinit.toml:2:12: services.web.command[0]: longer than 65536 bytes");
     }
+}
+
+TEST_CASE("the nesting pre-check stays inside text that ends in a string's escape",
+          "[config][loader]") {
+    // A backslash as the last byte of an unterminated string once stepped past the end
+    // (found by fuzz_toml; ASan sees a read beyond the text).
+    // Exactly sized heap copies, so that a byte read past the end is outside the buffer.
+    const auto check = [](std::string_view text) {
+        const std::vector<char> exact(text.begin(), text.end());
+        return svinit::config::first_line_nested_deeper({exact.data(), exact.size()}, 3);
+    };
+    CHECK(check("\"\"\"f\\") == 0);
+    CHECK(check("x = \"a\\") == 0);
+    CHECK(svinit::config::first_line_nested_deeper("a.b.c.d.e = 1", 3) == 1);
 }
