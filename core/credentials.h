@@ -1,7 +1,7 @@
 #pragma once
 // The user, group and supplementary groups a service runs as, from names or numbers to the
-// ids core/spawn.h sets in the child. Looked up in the parent, before the clone: the child
-// may not call into NSS.
+// ids core/spawn.h sets in the child. Looked up in the parent, before the clone (core/user_db.h):
+// the child may not read files or call into NSS.
 
 #include <optional>
 #include <string>
@@ -27,8 +27,5 @@ struct ResolvedCredentials {
     std::string home;
 };
 Result<ResolvedCredentials> resolve_credentials(const CredentialRequest& request);
-
-// A group by name or number; nullopt when there is none by that name.
-Result<std::optional<gid_t>> lookup_group(const std::string& group);
 
 }  // namespace svinit::core

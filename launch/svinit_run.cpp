@@ -1,10 +1,8 @@
 #include "launch/svinit_run.h"
 
-#include <grp.h>
-#include <unistd.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
-#include <charconv>
 #include <memory>
 #include <set>
 
@@ -15,6 +13,7 @@
 #include "core/exit_codes.h"
 #include "core/signal_fd.h"
 #include "core/spawn.h"
+#include "core/user_db.h"
 #include "launch/logging.h"
 
 namespace svinit::launch {
@@ -66,11 +65,9 @@ pid1::ServiceLoader make_config_loader(config::LoadRequest request) {
 }  // namespace
 
 std::optional<gid_t> group_id(const std::string& group) {
-    gid_t gid = 0;
-    auto [end, ec] = std::from_chars(group.data(), group.data() + group.size(), gid);
-    if (ec == std::errc() && end == group.data() + group.size()) return gid;
-    if (const struct group* entry = ::getgrnam(group.c_str())) return entry->gr_gid;
-    return std::nullopt;
+    auto gid = core::lookup_group(group);
+    if (!gid) return std::nullopt;
+    return *gid;
 }
 
 int run_init(RunPlan plan) {

@@ -7,7 +7,6 @@
 
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "core/error.h"
 
@@ -19,18 +18,9 @@ struct Credentials {
     bool operator==(const Credentials&) const = default;
 };
 
-// Pure: the uid and primary gid of `name` in passwd text, or the gid of `name` in group
-// text. nullopt when there is no such entry.
-std::optional<Credentials> find_passwd_entry(std::string_view passwd, std::string_view name);
-std::optional<gid_t> find_group_entry(std::string_view group, std::string_view name);
-
 // `user` and `group` as the spec gives them (names, numbers, or empty for root and the
 // user's primary group).
 core::Result<Credentials> resolve_credentials(const std::string& root, const std::string& user,
                                               const std::string& group);
-
-// Reads root/inside, resolved inside root, at most `max` bytes.
-core::Result<std::string> read_in_root(const std::string& root, std::string_view inside,
-                                       std::size_t max);
 
 }  // namespace svinit::sandbox

@@ -19,9 +19,9 @@ constexpr std::string_view kUsage =
     "usage: setuser USER COMMAND [ARG...]\n"
     "       svctl setuser USER COMMAND [ARG...]\n"
     "\n"
-    "Runs COMMAND as USER (a name, or a numeric uid in the passwd database): initgroups,\n"
-    "setgid, setuid, then USER, HOME, UID and LOGNAME are set from the passwd entry and\n"
-    "COMMAND is executed (searched in PATH). Needs root.\n"
+    "Runs COMMAND as USER (a name, or a numeric uid in /etc/passwd): its groups from\n"
+    "/etc/group, setgid, setuid, then USER, HOME, UID and LOGNAME are set from the passwd\n"
+    "entry and COMMAND is executed (searched in PATH). Needs root.\n"
     "\n"
     "Exit status: COMMAND's; 1 no such user or the switch failed, 2 usage,\n"
     "126 COMMAND cannot be executed, 127 COMMAND not found.\n";

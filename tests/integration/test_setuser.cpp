@@ -61,7 +61,7 @@ std::set<gid_t> parse_gids(const std::string& line) {
     return gids;
 }
 
-// What initgroups(name, gid) should give: getgrouplist's answer.
+// The groups setuser should set (as initgroups would): getgrouplist's answer.
 std::set<gid_t> expected_groups(const passwd& user) {
     int count = 64;
     std::vector<gid_t> groups(static_cast<std::size_t>(count));
@@ -144,7 +144,7 @@ TEST_CASE("setuser fails: no user 1, no command 127, not executable 126, usage 2
 
 TEST_CASE("setuser stops before the command when it cannot switch users", "[setuser]") {
     require_root();
-    // As nobody, setuser cannot become root: initgroups fails and `echo` never runs.
+    // As nobody, setuser cannot become root: setgroups fails and `echo` never runs.
     Run result = run(
         {SVINIT_BIN_DIR "/setuser", "nobody", SVINIT_BIN_DIR "/setuser", "root", "echo", "ran"});
     if (result.status == 126) {
@@ -154,5 +154,5 @@ TEST_CASE("setuser stops before the command when it cannot switch users", "[setu
     CHECK(result.status == 1);
     CHECK(result.out.empty());
     CHECK(result.err ==
-          "setuser: cannot become root: initgroups root 0: Operation not permitted\n");
+          "setuser: cannot become root: setgroups for root: Operation not permitted\n");
 }

@@ -1,5 +1,5 @@
 // The sandbox layer's pure parts: the spec's rules, the setup plan's order, the cgroup host
-// discovery, credentials from a root's passwd and group, id map text.
+// discovery, id map text (the passwd and group parsing: test_user_db.cpp).
 
 #include <sys/mount.h>
 
@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "sandbox/cgroup.h"
-#include "sandbox/credentials.h"
 #include "sandbox/sandbox_spawn.h"
 #include "sandbox/sandbox_spec.h"
 #include "sandbox/seccomp_filter.h"
@@ -186,16 +185,6 @@ TEST_CASE("cgroups: svinit's own cgroup in each hierarchy, from mountinfo and /p
         "30 20 0:26 /docker/abc /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n", "0::/docker/abc/x\n");
     CHECK(v2.v2_dir == "/sys/fs/cgroup/x");
     CHECK(v2.v1_dirs.empty());
-}
-
-TEST_CASE("credentials: names from the root's passwd and group", "[sandbox]") {
-    const std::string passwd =
-        "root:x:0:0:root:/root:/bin/sh\nwww:x:33:34:www:/var/www:/bin/false\nbad:x:y:1:::\n";
-    CHECK(find_passwd_entry(passwd, "www") == Credentials{33, 34});
-    CHECK_FALSE(find_passwd_entry(passwd, "ww"));
-    CHECK_FALSE(find_passwd_entry(passwd, "bad"));
-    CHECK(find_group_entry("root:x:0:\nnogroup:x:65534:\n", "nogroup") == 65534u);
-    CHECK_FALSE(find_group_entry("root:x:0:\n", "wheel"));
 }
 
 TEST_CASE("seccomp: names of this architecture; a filter builds from the default list",
