@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# bench/pid1.sh: tini, dumb-init and svinit (io_uring and epoll backends), each as PID 1 of a
+# bench/pid1.sh: tini, tini-static, dumb-init and svinit (io_uring and epoll backends), each as PID 1 of a
 # fresh PID namespace, on the same four workloads; prints absolute figures and ratios to tini.
 # docs/benchmarks.md says what each workload measures and how to read the table.
 #
 #   bash bench/pid1.sh
 #
+# The static build (SVINIT=build-static/bin/svinit) is the one to compare with tini-static.
 # Environment (defaults in brackets): SVINIT [build/bin/svinit], ORPHANS [10000], REAP_RUNS [7],
 # IDLE_SECONDS [10], LATENCY_RUNS [200]. Needs root. About a minute on two idle cores.
 set -euo pipefail
@@ -19,7 +20,7 @@ latency_rounds=10  # the runs are split into rounds, interleaved across inits, s
 per_round=$(((${LATENCY_RUNS:-200} + latency_rounds - 1) / latency_rounds))
 latency_runs=$((per_round * latency_rounds))
 
-inits=(tini dumb-init svinit-io_uring svinit-epoll)
+inits=(tini tini-static dumb-init svinit-io_uring svinit-epoll)
 declare -A state  # init -> ok, or why it is left out
 
 say() { printf '%s\n' "$*" >&2; }
@@ -75,6 +76,7 @@ fi
 init_argv() {
     case $1 in
         tini) argv=(tini --) ;;  # as PID 1 tini needs no -s
+        tini-static) argv=(tini-static --) ;;  # Debian's tini package has both
         dumb-init) argv=(dumb-init) ;;
         svinit-io_uring) argv=("$svinit" --quiet --event-loop=io_uring --) ;;
         svinit-epoll) argv=("$svinit" --quiet --event-loop=epoll --) ;;

@@ -30,7 +30,11 @@ Result<TrackedChild> ChildReaper::spawn(const SpawnOptions& options, ExitCallbac
 Result<TrackedChild> ChildReaper::track(Child child, ExitCallback on_exit) {
     const pid_t pid = child.pid;
     auto watch = loop_.watch_readable(child.pidfd.get(), [this] { reap_all(); });
-    if (!watch) return std::unexpected(watch.error());
+    if (!watch) {
+        // Reaped as an orphan later; its exec report, if any, must go with it then.
+        abandoned_.insert(pid);
+        return std::unexpected(watch.error());
+    }
     const std::uint64_t serial = next_serial_++;
     tracked_.insert_or_assign(
         pid, Tracked{std::move(child), serial, std::move(*watch), std::move(on_exit)});
@@ -86,8 +90,11 @@ void ChildReaper::reap_all() {
     if (in_pass_) return;
     in_pass_ = true;
     while (true) {
+        // One call per zombie, tracked or not: a tracked child's pid cannot be reused
+        // before it is reaped, and only this loop reaps, so a pid found in tracked_ is that
+        // child, and the siginfo carries its status.
         siginfo_t info{};
-        if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+        if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG) != 0) {
             if (errno == EINTR) continue;
             if (errno != ECHILD) spdlog::error("waitid: {}", std::strerror(errno));
             has_children_ = errno != ECHILD;
@@ -98,9 +105,9 @@ void ChildReaper::reap_all() {
             break;
         }
         if (tracked_.contains(info.si_pid)) {
-            reap_tracked(info.si_pid);
+            reap_tracked(info);
         } else {
-            reap_orphan(info.si_pid);
+            reap_orphan(info);
         }
     }
     in_pass_ = false;
@@ -110,20 +117,11 @@ void ChildReaper::reap_all() {
     }
 }
 
-void ChildReaper::reap_tracked(pid_t pid) {
+void ChildReaper::reap_tracked(const siginfo_t& info) {
+    const pid_t pid = info.si_pid;
     auto node = tracked_.extract(pid);
     Tracked& entry = node.mapped();
     entry.watch.reset();
-    siginfo_t info{};
-    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(entry.child.pidfd.get()), &info,
-                 WEXITED | WNOHANG) != 0 ||
-        info.si_pid == 0) {
-        // Cannot happen for a zombie we just saw; fall back so the pass cannot spin.
-        spdlog::error("waitid pidfd for pid {}: {}", pid, std::strerror(errno));
-        ::waitpid(pid, nullptr, WNOHANG);
-        info.si_code = CLD_KILLED;
-        info.si_status = SIGKILL;
-    }
     ChildExit exit{pid, decode_exit(info), take_report(pid)};
     if (entry.on_exit) entry.on_exit(exit);
 }
@@ -135,14 +133,14 @@ std::optional<SpawnFailure> ChildReaper::take_report(pid_t pid) {
     return reports_.take(pid);
 }
 
-void ChildReaper::reap_orphan(pid_t pid) {
-    siginfo_t info{};
-    ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG);
-    (void)take_report(pid);  // an untracked child of ours may have left one
+void ChildReaper::reap_orphan(const siginfo_t& info) {
+    // A child of ours that could not be watched may have left an exec report; a true
+    // orphan cannot (checking the pipe for each would cost a storm a syscall per orphan).
+    if (abandoned_.erase(info.si_pid) != 0) (void)take_report(info.si_pid);
     ++orphans_reaped_;
     // Checked first: formatting a line per orphan that nobody reads costs a storm dearly.
     if (spdlog::should_log(spdlog::level::trace)) {
-        spdlog::trace("reaped orphan {} ({})", pid, decode_exit(info).describe());
+        spdlog::trace("reaped orphan {} ({})", info.si_pid, decode_exit(info).describe());
     }
 }
 

@@ -3,22 +3,25 @@
 //
 // svinit's own children ("tracked") are each known by a pidfd, and their status goes
 // to whoever started them. Orphans the kernel reparents to svinit (as PID 1, or as a
-// child subreaper) must be reaped too, without ever taking a tracked child's status.
-// So a reap pass peeks with waitid(P_ALL, WEXITED|WNOHANG|WNOWAIT): a tracked pid is
-// reaped through its pidfd and handed to its owner, any other pid is reaped as an
-// orphan. A zombie's pid cannot be reused until it is reaped, so this is race-free.
+// child subreaper) must be reaped too. A reap pass calls waitid(P_ALL, WEXITED|WNOHANG)
+// once per zombie and dispatches on si_pid: a tracked pid's status goes to its owner, any
+// other pid was an orphan. A zombie's pid cannot be reused until it is reaped, and only
+// this class reaps, so a pid in the tracked table is that child: race-free, and one
+// syscall per orphan (as tini's waitpid(-1) loop).
 // Passes run on SIGCHLD (which coalesces, so a pass loops until nothing is left) and
 // when a tracked pidfd becomes readable.
 //
 // A running child costs one fd, its pidfd: why a child could not exec comes through one
 // pipe shared by all of them (SpawnReports), read when its exit is seen.
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/child_host.h"
 #include "core/event_loop.h"
@@ -66,13 +69,15 @@ private:
     };
 
     Tracked* find(ChildToken token);
-    void reap_tracked(pid_t pid);
-    void reap_orphan(pid_t pid);
+    void reap_tracked(const siginfo_t& info);
+    void reap_orphan(const siginfo_t& info);
     std::optional<SpawnFailure> take_report(pid_t pid);
 
     EventLoop& loop_;
     SpawnReports reports_;  // opened at the first spawn
     std::unordered_map<pid_t, Tracked> tracked_;
+    // Children spawned but never watched (track failed), until they are reaped.
+    std::unordered_set<pid_t> abandoned_;
     std::uint64_t next_serial_ = 1;
     Callback on_no_children_;
     std::uint64_t no_children_serial_ = 0;
