@@ -12,7 +12,8 @@ if(NOT SVINIT_IPO)
   message(FATAL_ERROR "SVINIT_STATIC needs link-time optimisation: ${SVINIT_IPO_ERROR}")
 endif()
 set(CMAKE_INTERPROCEDURAL_OPTIMIZATION ON)
-add_compile_options(-ffunction-sections -fdata-sections
+# -Os: svinit's hot paths are system calls, not loops; size is what an image pays for.
+add_compile_options(-Os -ffunction-sections -fdata-sections
                     -ffile-prefix-map=${PROJECT_SOURCE_DIR}=.
                     -ffile-prefix-map=${PROJECT_BINARY_DIR}=build)
 add_link_options(-static -Wl,--gc-sections -Wl,--build-id=sha1 -s)

@@ -1,14 +1,14 @@
 #include "core/kill_sweep.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -27,20 +27,43 @@ struct StatLine {
 
 constexpr unsigned long kKernelThread = 0x00200000;  // PF_KTHREAD
 
+// Splits off the next space-separated field of `text`.
+std::string_view next_field(std::string_view& text) {
+    const auto end = text.find(' ');
+    const std::string_view field = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    return field;
+}
+
+template <typename T>
+bool parse_number(std::string_view text, T& out) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
 // The state, parent pid and flags from /proc/PID/stat; the command name may hold spaces
-// and ')', so parse after the last ')'.
+// and ')', so parse after the last ')'. Plain read(2), no iostreams: a static svinit
+// would carry all of libstdc++'s locale machinery for this one file.
 std::optional<StatLine> read_stat(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(in, line)) return std::nullopt;
+    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    char buffer[1024];  // the fields up to flags come well within this
+    ssize_t n = 0;
+    do n = ::read(fd.get(), buffer, sizeof(buffer)); while (n < 0 && errno == EINTR);
+    if (n <= 0) return std::nullopt;
+    std::string_view line(buffer, static_cast<std::size_t>(n));
     auto close = line.rfind(')');
-    if (close == std::string::npos || close + 4 >= line.size()) return std::nullopt;
+    if (close == std::string_view::npos || close + 4 >= line.size()) return std::nullopt;
     // ") S PPID PGRP SESSION TTY_NR TPGID FLAGS ..."
-    std::istringstream fields(line.substr(close + 2));
+    std::string_view rest = line.substr(close + 2);
     StatLine stat;
-    long ignored = 0;
-    fields >> stat.state >> stat.ppid >> ignored >> ignored >> ignored >> ignored >> stat.flags;
-    if (!fields) return std::nullopt;
+    const std::string_view state = next_field(rest);
+    if (state.size() != 1) return std::nullopt;
+    stat.state = state[0];
+    if (!parse_number(next_field(rest), stat.ppid)) return std::nullopt;
+    for (int skip = 0; skip < 4; ++skip) next_field(rest);
+    if (!parse_number(next_field(rest), stat.flags)) return std::nullopt;
     return stat;
 }
 

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <iterator>
 #include <utility>
-#include <cstdio>
 
 namespace svinit::services {
 namespace {
@@ -108,12 +107,21 @@ std::string rfc3339(std::chrono::system_clock::time_point time) {
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
     if (text.size() < 20 || text.back() != 'Z' || text.size() > 64) return std::nullopt;
-    const std::string s(text);
+    const std::string_view s = text;
+    // YYYY-MM-DDTHH:MM:SS at fixed places (no sscanf: it would pull glibc's scanf engine into
+    // the static binary for this one line).
+    const auto number = [&s](std::size_t at, std::size_t count, int& out) {
+        out = 0;
+        for (std::size_t i = at; i < at + count; ++i) {
+            if (s[i] < '0' || s[i] > '9') return false;
+            out = out * 10 + (s[i] - '0');
+        }
+        return true;
+    };
     struct tm tm {};
-    int consumed = 0;
-    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-        consumed != 19) {
+    if (!number(0, 4, tm.tm_year) || s[4] != '-' || !number(5, 2, tm.tm_mon) || s[7] != '-' ||
+        !number(8, 2, tm.tm_mday) || s[10] != 'T' || !number(11, 2, tm.tm_hour) ||
+        s[13] != ':' || !number(14, 2, tm.tm_min) || s[16] != ':' || !number(17, 2, tm.tm_sec)) {
         return std::nullopt;
     }
     tm.tm_year -= 1900;

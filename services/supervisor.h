@@ -134,6 +134,10 @@ private:
     bool essential_failed_ = false;      // reported once: the shutdown it begins is final
     core::TimerHandle collect_timer_;
     DepGraph graph_;
+    // The services update_gates() looks at: those with dependencies or a gate still set.
+    // Most services have neither, and a state change must not cost a pass over all of them
+    // (at 10,000 services a mass start would be quadratic).
+    std::vector<std::string> gated_;
     bool updating_gates_ = false;  // update_gates() is running: a change in it loops again
     bool gates_dirty_ = false;
     bool advancing_stop_ = false;

@@ -13,6 +13,10 @@ void Supervisor::rebuild_graph() {
     specs.reserve(services_.size());
     for (const auto& [name, service] : services_) specs.push_back(service->spec());
     graph_ = DepGraph::build(specs);
+    gated_.clear();
+    for (const auto& [name, service] : services_) {
+        if (service->gate() || !graph_.waits_for(name).empty()) gated_.push_back(name);
+    }
 }
 
 DepStatus Supervisor::dep_status(std::string_view name) const {
@@ -57,7 +61,9 @@ void Supervisor::update_gates() {
     updating_gates_ = true;
     do {
         gates_dirty_ = false;
-        for (auto& [name, service] : services_) update_gate(*service);
+        for (const std::string& name : gated_) {
+            if (auto it = services_.find(name); it != services_.end()) update_gate(*it->second);
+        }
     } while (gates_dirty_);
     updating_gates_ = false;
 }

@@ -226,3 +226,20 @@ TEST_CASE("with keep 0 rotation truncates the one file", "[log][rotate]") {
     CHECK(std::filesystem::file_size(dir.path / "a.log") == 7);
     CHECK_FALSE(std::filesystem::exists(dir.path / "a.log.1"));
 }
+
+TEST_CASE("rfc3339: what rfc3339() writes reads back; anything else is refused", "[log]") {
+    using namespace std::chrono;
+    const system_clock::time_point t =
+        system_clock::time_point(duration_cast<system_clock::duration>(
+            seconds(1'795'000'000) + microseconds(123'456)));
+    CHECK(parse_rfc3339(rfc3339(t)) == t);
+    CHECK(parse_rfc3339("2026-11-28T09:15:00Z") ==
+          system_clock::time_point(seconds(1'795'857'300)));
+    CHECK(parse_rfc3339("2026-11-28T09:15:00.5Z") ==
+          system_clock::time_point(seconds(1'795'857'300)) + milliseconds(500));
+    CHECK_FALSE(parse_rfc3339("2026-11-28 09:15:00Z"));
+    CHECK_FALSE(parse_rfc3339(" 026-11-28T09:15:00Z"));
+    CHECK_FALSE(parse_rfc3339("2026-11-28T09:15:0xZ"));
+    CHECK_FALSE(parse_rfc3339("2026-11-28T09:15:00"));
+    CHECK_FALSE(parse_rfc3339("2026-11-28T09:15:00.Zx"));
+}
