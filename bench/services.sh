@@ -7,8 +7,9 @@
 #   bash bench/services.sh
 #
 # Environment (defaults in brackets): SVINIT [build/bin/svinit], SVCTL [build/bin/svctl],
-# COUNTS ["10 100 1000"], IDLE_SECONDS [10; 5 at 1,000 services], RESTART_N [100],
-# RESTARTS [20]. No root needed. About five minutes on two cores.
+# COUNTS ["10 100 1000"], SUPS ["svinit-io_uring svinit-epoll runit s6"], IDLE_SECONDS [10;
+# 5 at 1,000 services], RESTART_N [100], RESTARTS [20], UP_TIMEOUT [60: seconds for all up].
+# No root needed (as root, the fd limit is raised). About five minutes on two cores.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,8 +19,12 @@ read -r -a counts <<<"${COUNTS:-10 100 1000}"
 idle_seconds=${IDLE_SECONDS:-}
 restart_n=${RESTART_N:-100}
 restarts=${RESTARTS:-20}
+up_timeout=${UP_TIMEOUT:-60}
+# 10,000 services need more than a default hard limit of fds (svinit: a pidfd and runit's
+# supervise/ files per service); root may raise it, as a service manager's unit would.
+if ((EUID == 0)); then ulimit -Hn "$(cat /proc/sys/fs/nr_open)" && ulimit -n "$(ulimit -Hn)"; fi
 
-sups=(svinit-io_uring svinit-epoll runit s6)
+read -r -a sups <<<"${SUPS:-svinit-io_uring svinit-epoll runit s6}"
 declare -A state  # supervisor -> ok, or why it is left out
 declare -A R      # "metric sup N" -> figure
 
@@ -107,7 +112,7 @@ measure() {
     : >"$tmp/pids"
 
     # 1. all services up: N sleeps in the tree (bounded poll)
-    local nsup rss ctxt nsleep deadline=$((SECONDS + 60))
+    local nsup rss ctxt nsleep deadline=$((SECONDS + up_timeout))
     while :; do
         read -r nsup rss ctxt nsleep < <("$probe" tree "$pid" 2>"$tmp/pids")
         ((nsleep >= n)) && break
