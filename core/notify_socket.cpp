@@ -2,12 +2,13 @@
 
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <array>
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "core/unix_address.h"
 
 namespace svinit::core {
 namespace {
@@ -28,24 +29,17 @@ const std::string& token() {
 
 Result<NotifySocket> NotifySocket::open(std::string_view name) {
     NotifySocket out;
-    const std::string abstract = fmt::format("svinit-notify/{}/{}", token(), name);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (abstract.size() + 1 > sizeof(addr.sun_path)) {
-        return error(ENAMETOOLONG, fmt::format("notify socket for {}: name too long", name));
-    }
-    std::memcpy(addr.sun_path + 1, abstract.data(), abstract.size());
+    const std::string address = fmt::format("@svinit-notify/{}/{}", token(), name);
+    auto addr = unix_address(address);
+    if (!addr) return std::unexpected(addr.error());
     out.fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!out.fd_) return sys_error("socket (notify)");
     const int on = 1;
     if (::setsockopt(out.fd_.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
         return sys_error("setsockopt SO_PASSCRED (notify)");
     }
-    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + abstract.size());
-    if (::bind(out.fd_.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
-        return sys_error("bind @" + abstract);
-    }
-    out.address_ = "@" + abstract;
+    if (::bind(out.fd_.get(), addr->get(), addr->length) != 0) return sys_error("bind " + address);
+    out.address_ = address;
     return out;
 }
 
