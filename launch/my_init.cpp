@@ -140,9 +140,12 @@ int my_init_main(std::span<const std::string_view> args) {
     }
     setup_logging(options->log_level, LogStyle::MyInit);
     auto paths = paths_under(options->root, options->init_directory);
+    // Before the export: systemd's variables must not reach /etc/container_environment.
+    auto notify = core::take_notify_env();
     prepare_environment(paths);
 
     RunPlan plan;
+    plan.notify = std::move(notify);
     plan.event_loop = options->event_loop;
     if (!options->skip_runit) plan.service_dirs.push_back(paths.services);
     plan.control_socket = options->control_socket;

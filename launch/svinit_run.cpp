@@ -15,6 +15,7 @@
 #include "core/spawn.h"
 #include "core/user_db.h"
 #include "launch/logging.h"
+#include "pid1/manager_notifier.h"
 
 namespace svinit::launch {
 namespace {
@@ -62,6 +63,27 @@ pid1::ServiceLoader make_config_loader(config::LoadRequest request) {
     };
 }
 
+// svinit under systemd (Type=notify): nullptr without NOTIFY_SOCKET, or when it cannot be
+// used (then svinit runs on and says why; systemd will report the missing READY=1).
+std::unique_ptr<pid1::ManagerNotifier> make_notifier(core::EventLoop& loop, pid1::Init& init,
+                                                     const core::NotifyEnv& env) {
+    if (env.socket.empty()) return nullptr;
+    auto sender = core::NotifySender::open(env.socket);
+    if (!sender) {
+        spdlog::error("NOTIFY_SOCKET: {}", sender.error().message());
+        return nullptr;
+    }
+    auto notifier = std::make_unique<pid1::ManagerNotifier>(
+        loop, init,
+        pid1::ManagerNotifier::Options{std::move(*sender), env.watchdog,
+                                       pid1::stop_budget(init.config())});
+    if (auto started = notifier->start(); !started) {
+        spdlog::error("sd_notify: {}", started.error().message());
+        return nullptr;
+    }
+    return notifier;
+}
+
 }  // namespace
 
 std::optional<gid_t> group_id(const std::string& group) {
@@ -71,6 +93,8 @@ std::optional<gid_t> group_id(const std::string& group) {
 }
 
 int run_init(RunPlan plan) {
+    // Before any child is spawned: they must not talk to svinit's service manager.
+    const core::NotifyEnv notify_env = plan.notify ? *plan.notify : core::take_notify_env();
     // Block signals first: from here on they wait in the signalfd, none is lost.
     auto signals = core::SignalFd::open(core::catchable_signals());
     if (!signals) {
@@ -129,6 +153,9 @@ int run_init(RunPlan plan) {
         runit_supervise = std::make_unique<control::RunitSupervise>(loop, *init.supervisor());
         runit_supervise->start();
     }
+
+    // Declared after init and the server, so it is gone before what it observes.
+    std::unique_ptr<pid1::ManagerNotifier> notifier = make_notifier(loop, init, notify_env);
 
     if (auto started = init.start(); !started) {
         spdlog::error("{}", started.error().message);

@@ -11,6 +11,7 @@
 
 #include "config/config_loader.h"
 #include "core/event_loop.h"
+#include "core/notify_sender.h"
 #include "pid1/init.h"
 #include "services/log_settings.h"
 
@@ -27,6 +28,9 @@ struct RunPlan {
     // start and at every reload, instead of scanning service_dirs alone.
     std::optional<config::LoadRequest> config;
     pid1::InitConfig init;
+    // What systemd gave svinit alone (NOTIFY_SOCKET, WATCHDOG_*), taken out of the
+    // environment before anything could pass it on; nullopt: run_init takes it.
+    std::optional<core::NotifyEnv> notify;
 };
 
 // Runs until the end and returns the exit code.

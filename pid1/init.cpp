@@ -78,10 +78,21 @@ void Init::drain() {
         if (t.next.phase != state_.phase) {
             spdlog::debug("init: {} -> {}", to_string(state_.phase), to_string(t.next.phase));
         }
+        const bool entered = t.next.phase != state_.phase;
         state_ = t.next;
+        if (entered && phase_observer_) phase_observer_(state_.phase);
         for (const InitAction& action : t.actions) execute(action);
     }
     draining_ = false;
+}
+
+Init::PhaseObserverHandle Init::observe_phase(std::function<void(Phase)> observer) {
+    phase_observer_ = std::move(observer);
+    return {*this, PhaseObserverId{++phase_observer_id_}};
+}
+
+void Init::unobserve_phase(PhaseObserverId id) {
+    if (static_cast<std::uint64_t>(id) == phase_observer_id_) phase_observer_ = nullptr;
 }
 
 void Init::execute(const InitAction& action) {

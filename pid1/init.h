@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <deque>
 #include <expected>
 #include <functional>
@@ -19,6 +20,7 @@
 #include "core/child_reaper.h"
 #include "core/event_loop.h"
 #include "core/exit_codes.h"
+#include "core/registration.h"
 #include "core/signal_fd.h"
 #include "pid1/final_sweep.h"
 #include "pid1/init_fsm.h"
@@ -68,6 +70,8 @@ struct StartFailure {
     int exit_code;
 };
 
+enum class PhaseObserverId : std::uint64_t {};
+
 // Carries out the init state machine (init_fsm.h): loop callbacks become events, and
 // each action becomes a spawn, a signal, a timer or a script run. The decisions are all
 // in step(); this class holds the handles.
@@ -94,6 +98,14 @@ public:
     // N), or 0 for services alone.
     int exit_code() const noexcept { return state_.exit_code; }
     Phase phase() const noexcept { return state_.phase; }
+    const InitConfig& config() const noexcept { return config_; }
+
+    // Calls observer with each phase Init enters, before that transition's actions run (so
+    // a shutdown is announced before its first signal). It only takes note: it must not
+    // post events to Init. One observer at a time; harmless for an id already gone.
+    void unobserve_phase(PhaseObserverId id);
+    using PhaseObserverHandle = core::Registration<Init, PhaseObserverId, &Init::unobserve_phase>;
+    PhaseObserverHandle observe_phase(std::function<void(Phase)> observer);
 
 private:
     void post(InitEvent event);
@@ -132,6 +144,8 @@ private:
     // once) wait here, so step() is never re-entered.
     std::deque<InitEvent> queue_;
     bool draining_ = false;
+    std::function<void(Phase)> phase_observer_;
+    std::uint64_t phase_observer_id_ = 0;
     // What the last ReloadServices did, for reload_now().
     std::optional<std::expected<void, std::vector<std::string>>> reload_outcome_;
 };
