@@ -11,7 +11,8 @@ packages=(g++ cmake make pkg-config util-linux procps
           liburing-dev libev-dev libtomlplusplus-dev libspdlog-dev libfmt-dev catch2
           nlohmann-json3-dev libcap-dev libseccomp-dev
           runit            # its sv: the tests check that runit's own sv works against svinit
-          busybox-static)  # the sandbox tests build a small root filesystem from it
+          busybox-static   # the sandbox tests build a small root filesystem from it
+          systemd)         # a test tool only: systemd-analyze verify checks systemd/svinit.service
 for option in "$@"; do
     case "$option" in
         --bench) packages+=(tini dumb-init s6 time
