@@ -75,8 +75,7 @@ std::unique_ptr<pid1::ManagerNotifier> make_notifier(core::EventLoop& loop, pid1
     }
     auto notifier = std::make_unique<pid1::ManagerNotifier>(
         loop, init,
-        pid1::ManagerNotifier::Options{std::move(*sender), env.watchdog,
-                                       pid1::stop_budget(init.config())});
+        pid1::ManagerNotifier::Options{std::move(*sender), env.watchdog});
     if (auto started = notifier->start(); !started) {
         spdlog::error("sd_notify: {}", started.error().message());
         return nullptr;

@@ -32,15 +32,29 @@ bool shutting_down(Phase phase) noexcept {
     return false;
 }
 
+// A TOML service's stop: its stop command or signal, then KILL after its timeout, which
+// runs again from the signal when a stop command failed.
+core::Duration longest_service_stop(const services::SupervisorApi& supervisor) {
+    core::Duration longest{};
+    for (const auto& name : supervisor.service_names()) {
+        const auto spec = supervisor.spec(name);
+        if (!spec || spec->source != services::SourceKind::Toml) continue;
+        longest = std::max(longest, 2 * spec->stop.timeout + spec->finish_timeout);
+    }
+    return longest;
+}
+
 }  // namespace
 
-core::Duration stop_budget(const InitConfig& config) {
+core::Duration stop_budget(const InitConfig& config, core::Duration longest_service) {
     const auto& policy = config.service_policy;
     const core::Duration main = config.command.empty() ? core::Duration{} : policy.stop_timeout;
     // run: TERM, KILL after the stop timeout; its finish script; then the logger, which
     // may take a stop timeout of its own.
     const core::Duration services =
-        config.supervise ? 2 * policy.stop_timeout + policy.finish_timeout : core::Duration{};
+        config.supervise
+            ? std::max(2 * policy.stop_timeout + policy.finish_timeout, longest_service)
+            : core::Duration{};
     const core::Duration sweep = config.kill_all_on_exit ? config.kill_grace : core::Duration{};
     if (config.lifecycle.my_init) {
         // One after another: main command, pre-shutdown scripts, services, post-shutdown.
@@ -115,7 +129,10 @@ void ManagerNotifier::flush() {
 void ManagerNotifier::begin_stopping() {
     stopping_ = true;
     send("STOPPING=1");
-    stop_deadline_ = loop_.now() + options_.stop_budget;
+    const auto* supervisor = init_.supervisor();
+    const core::Duration longest =
+        supervisor != nullptr ? longest_service_stop(*supervisor) : core::Duration{};
+    stop_deadline_ = loop_.now() + stop_budget(init_.config(), longest);
     extend();
 }
 

@@ -29,16 +29,16 @@ inline constexpr core::Duration kExtendEvery = std::chrono::seconds(5);
 
 // The longest orderly shutdown svinit's own timeouts allow: the main command and the
 // services TERM then KILL, their finish scripts, the loggers after them, my_init's shutdown
-// scripts, and the final sweep's grace. A TOML service with a longer stop timeout of its
-// own, or a long dependency chain stopping tier by tier, can take longer.
-core::Duration stop_budget(const InitConfig& config);
+// scripts, and the final sweep's grace. `longest_service` is the longest stop of a service
+// with timeouts of its own (TOML's [stop]); a long dependency chain stopping tier by tier
+// can still take longer.
+core::Duration stop_budget(const InitConfig& config, core::Duration longest_service = {});
 
 class ManagerNotifier {
 public:
     struct Options {
         core::NotifySender sender;
         std::optional<std::chrono::microseconds> watchdog;  // WATCHDOG_USEC
-        core::Duration stop_budget{};
     };
 
     ManagerNotifier(core::EventLoop& loop, Init& init, Options options);

@@ -209,3 +209,27 @@ TEST_CASE("sd_notify: with only a main command, READY=1 once it started, at an @
     manager.until("STOPPING=1");
     CHECK(svinit.wait(20s) == 128 + SIGTERM);
 }
+
+TEST_CASE("sd_notify: a manager that does not listen costs one warning, never the run",
+          "[systemd][notify]") {
+    const std::string backend = GENERATE(from_range(kBackends));
+    INFO("event loop backend: " << backend);
+    Harness harness(backend);
+    const std::string nobody = harness.dir() + "/nobody.sock";
+    ScopedEnv env({{"NOTIFY_SOCKET", nobody}, {"WATCHDOG_USEC", "400000"}});
+    Process svinit = harness.start({}, {"/bin/sh", "-c", "echo started; exec sleep 100000"});
+    expect_line(svinit, "started");
+    const std::optional<pid_t> pid1 = svinit_host_pid(svinit);
+    REQUIRE(pid1.has_value());
+    REQUIRE(::kill(*pid1, SIGTERM) == 0);  // STOPPING=1 and EXTEND_TIMEOUT_USEC fail too
+    CHECK(svinit.wait(20s) == 128 + SIGTERM);
+    const std::string& log = svinit.stderr_text();
+    INFO("svinit's log:\n" << log);
+    std::size_t warnings = 0;
+    for (std::size_t at = log.find("sd_notify to "); at != std::string::npos;
+         at = log.find("sd_notify to ", at + 1)) {
+        ++warnings;
+    }
+    CHECK(warnings == 1);
+    CHECK(log.find("sd_notify to " + nobody + ": No such file or directory") != std::string::npos);
+}

@@ -128,6 +128,7 @@ TEST_CASE("stop budget: what svinit's own timeouts allow for an orderly shutdown
     CHECK(pid1::stop_budget(config) == 30s);  // the unit's TimeoutStopSec=60s is above it
     config.command = {"app"};
     CHECK(pid1::stop_budget(config) == 30s);  // the command stops beside the services
+    CHECK(pid1::stop_budget(config, 125s) == 130s);  // a TOML service's own stop timeout
     config.supervise = false;
     CHECK(pid1::stop_budget(config) == 15s);
     config.kill_all_on_exit = false;
