@@ -72,10 +72,29 @@ struct StartFailure {
 
 enum class PhaseObserverId : std::uint64_t {};
 
+// What an observer of PID 1's life sees of it (pid1/manager_notifier.h): Init, or a test's
+// stand-in.
+class InitView {
+public:
+    virtual ~InitView() = default;
+    virtual Phase phase() const noexcept = 0;
+    virtual const InitConfig& config() const noexcept = 0;
+    // Null without services.
+    virtual services::SupervisorApi* supervisor_api() noexcept = 0;
+
+    // Calls observer with each phase entered, before that transition's actions run (so a
+    // shutdown is announced before its first signal). It only takes note: it must not post
+    // events to Init. One observer at a time; harmless for an id already gone.
+    virtual void unobserve_phase(PhaseObserverId id) = 0;
+    using PhaseObserverHandle =
+        core::Registration<InitView, PhaseObserverId, &InitView::unobserve_phase>;
+    virtual PhaseObserverHandle observe_phase(std::function<void(Phase)> observer) = 0;
+};
+
 // Carries out the init state machine (init_fsm.h): loop callbacks become events, and
 // each action becomes a spawn, a signal, a timer or a script run. The decisions are all
 // in step(); this class holds the handles.
-class Init {
+class Init final : public InitView {
 public:
     Init(core::EventLoop& loop, core::SignalFd& signals, InitConfig config, ServiceLoader loader);
 
@@ -97,15 +116,11 @@ public:
     // The exit code once the loop has stopped: the command's status (128+N for signal
     // N), or 0 for services alone.
     int exit_code() const noexcept { return state_.exit_code; }
-    Phase phase() const noexcept { return state_.phase; }
-    const InitConfig& config() const noexcept { return config_; }
-
-    // Calls observer with each phase Init enters, before that transition's actions run (so
-    // a shutdown is announced before its first signal). It only takes note: it must not
-    // post events to Init. One observer at a time; harmless for an id already gone.
-    void unobserve_phase(PhaseObserverId id);
-    using PhaseObserverHandle = core::Registration<Init, PhaseObserverId, &Init::unobserve_phase>;
-    PhaseObserverHandle observe_phase(std::function<void(Phase)> observer);
+    Phase phase() const noexcept override { return state_.phase; }
+    const InitConfig& config() const noexcept override { return config_; }
+    services::SupervisorApi* supervisor_api() noexcept override { return supervisor(); }
+    void unobserve_phase(PhaseObserverId id) override;
+    PhaseObserverHandle observe_phase(std::function<void(Phase)> observer) override;
 
 private:
     void post(InitEvent event);

@@ -64,12 +64,12 @@ core::Duration stop_budget(const InitConfig& config, core::Duration longest_serv
     return std::max(main, services) + sweep;
 }
 
-ManagerNotifier::ManagerNotifier(core::EventLoop& loop, Init& init, Options options)
+ManagerNotifier::ManagerNotifier(core::EventLoop& loop, InitView& init, Options options)
     : loop_(loop), init_(init), options_(std::move(options)) {}
 
 core::Result<void> ManagerNotifier::start() {
     phase_observer_ = init_.observe_phase([this](Phase phase) { on_phase(phase); });
-    if (auto* supervisor = init_.supervisor()) {
+    if (auto* supervisor = init_.supervisor_api()) {
         service_observer_ = supervisor->observe([this](std::string_view) { changed(); });
     }
     if (options_.watchdog) {
@@ -109,7 +109,7 @@ void ManagerNotifier::changed() {
 
 void ManagerNotifier::flush() {
     last_flush_ = loop_.now();
-    const auto* supervisor = init_.supervisor();
+    const auto* supervisor = init_.supervisor_api();
     services::ServiceCounts counts;
     if (supervisor != nullptr) {
         counts = services::count_services(*supervisor);
@@ -129,7 +129,7 @@ void ManagerNotifier::flush() {
 void ManagerNotifier::begin_stopping() {
     stopping_ = true;
     send("STOPPING=1");
-    const auto* supervisor = init_.supervisor();
+    const auto* supervisor = init_.supervisor_api();
     const core::Duration longest =
         supervisor != nullptr ? longest_service_stop(*supervisor) : core::Duration{};
     stop_deadline_ = loop_.now() + stop_budget(init_.config(), longest);

@@ -41,7 +41,7 @@ public:
         std::optional<std::chrono::microseconds> watchdog;  // WATCHDOG_USEC
     };
 
-    ManagerNotifier(core::EventLoop& loop, Init& init, Options options);
+    ManagerNotifier(core::EventLoop& loop, InitView& init, Options options);
     ManagerNotifier(const ManagerNotifier&) = delete;
     ManagerNotifier& operator=(const ManagerNotifier&) = delete;
 
@@ -57,9 +57,9 @@ private:
     void send(const std::string& message);
 
     core::EventLoop& loop_;
-    Init& init_;
+    InitView& init_;
     Options options_;
-    Init::PhaseObserverHandle phase_observer_;
+    InitView::PhaseObserverHandle phase_observer_;
     services::SupervisorApi::ObserverHandle service_observer_;
     core::TimerHandle status_timer_;    // only while a change waits to be told
     core::TimerHandle watchdog_timer_;  // only with WATCHDOG_USEC

@@ -7,9 +7,13 @@
 #include <array>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "core/notify_sender.h"
+#include "fakes/fake_loop.h"
 #include "core/unix_address.h"
 #include "pid1/manager_notifier.h"
 #include "services/service_counts.h"
@@ -138,4 +142,178 @@ TEST_CASE("stop budget: what svinit's own timeouts allow for an orderly shutdown
     config.lifecycle.my_init = true;
     config.lifecycle.shutdown_script_limit = 30s;
     CHECK(pid1::stop_budget(config) == 10s + 60s + 25s + 5s);
+}
+
+// ---- ManagerNotifier on the fake loop: what is sent, when, and which timers exist.
+namespace {
+
+using services::State;
+using services::Want;
+
+// Services by name with settable states; observers told of changes the test makes.
+class CountingSupervisor final : public services::SupervisorApi {
+public:
+    std::map<std::string, services::ServiceStatus> services;
+    std::map<std::uint64_t, services::ChangeObserver> observers;
+    std::uint64_t next_observer = 1;
+
+    void set(const std::string& name, State state, Want want = Want::Up) {
+        auto& s = services[name];
+        s.name = name;
+        s.main.state = state;
+        s.main.want = want;
+        for (const auto& [id, observer] : observers) observer(name);
+    }
+
+    std::vector<std::string> service_names() const override {
+        std::vector<std::string> names;
+        for (const auto& [name, s] : services) names.push_back(name);
+        return names;
+    }
+    std::optional<std::string> resolve(std::string_view name) const override {
+        return std::string(name);
+    }
+    std::optional<services::ServiceStatus> status(std::string_view name) const override {
+        const auto it = services.find(std::string(name));
+        if (it == services.end()) return std::nullopt;
+        return it->second;
+    }
+    core::Result<void> command(std::string_view, services::Command) override { return {}; }
+    void cancel_wait(services::WaitId) override {}
+    WaitHandle wait(std::string_view, services::WaitTarget, std::function<void(bool)>) override {
+        return {};
+    }
+    ObserverHandle observe(services::ChangeObserver observer) override {
+        const auto id = next_observer++;
+        observers.emplace(id, std::move(observer));
+        return {*this, services::ObserverId{id}};
+    }
+    void unobserve(services::ObserverId id) override {
+        observers.erase(static_cast<std::uint64_t>(id));
+    }
+    void shutdown() override {}
+    bool check() const override { return true; }
+};
+
+class FakeInit final : public pid1::InitView {
+public:
+    pid1::Phase current = pid1::Phase::Idle;
+    pid1::InitConfig init_config;
+    CountingSupervisor* services = nullptr;
+    std::function<void(pid1::Phase)> observer;
+
+    void enter(pid1::Phase phase) {
+        current = phase;
+        if (observer) observer(phase);
+    }
+
+    pid1::Phase phase() const noexcept override { return current; }
+    const pid1::InitConfig& config() const noexcept override { return init_config; }
+    services::SupervisorApi* supervisor_api() noexcept override { return services; }
+    void unobserve_phase(pid1::PhaseObserverId) override { observer = nullptr; }
+    PhaseObserverHandle observe_phase(std::function<void(pid1::Phase)> o) override {
+        observer = std::move(o);
+        return {*this, pid1::PhaseObserverId{1}};
+    }
+};
+
+// The manager's end of the socket.
+class Manager {
+public:
+    Manager() {
+        name_ = "@svinit-unit-manager/" + std::to_string(::getpid());
+        auto addr = core::unix_address(name_);
+        REQUIRE(addr);
+        fd_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        REQUIRE(::bind(fd_.get(), addr->get(), addr->length) == 0);
+    }
+    core::NotifySender sender() const {
+        auto sender = core::NotifySender::open(name_);
+        REQUIRE(sender);
+        return std::move(*sender);
+    }
+    // Every message waiting now.
+    std::vector<std::string> take() {
+        std::vector<std::string> out;
+        std::array<char, 512> buffer{};
+        for (;;) {
+            const ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
+            if (n < 0) return out;
+            out.emplace_back(buffer.data(), static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    std::string name_;
+    core::UniqueFd fd_;
+};
+
+using Messages = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("ManagerNotifier: a mass start is told in one STATUS per 100 ms, READY=1 once all "
+          "are up, and nothing is armed while nothing changes",
+          "[notify][systemd]") {
+    test::FakeLoop loop;
+    Manager manager;
+    CountingSupervisor supervisor;
+    FakeInit init;
+    init.init_config.supervise = true;
+    init.services = &supervisor;
+    pid1::ManagerNotifier notifier(loop, init, {manager.sender(), std::nullopt});
+    REQUIRE(notifier.start());
+    CHECK(loop.timer_count() == 0);  // no watchdog asked for
+
+    init.enter(pid1::Phase::Running);
+    for (int i = 0; i < 1000; ++i) supervisor.set("s" + std::to_string(i), State::Starting);
+    CHECK(loop.timer_count() == 1);  // a thousand changes, one pending timer
+    loop.run_ready();
+    CHECK(manager.take() == Messages{"STATUS=1000 starting"});
+
+    for (int i = 0; i < 999; ++i) supervisor.set("s" + std::to_string(i), State::Run);
+    loop.advance(std::chrono::milliseconds(50));
+    CHECK(manager.take().empty());  // within 100 ms of the last
+    loop.advance(std::chrono::milliseconds(50));
+    CHECK(manager.take() == Messages{"STATUS=999 up, 1 starting"});
+    CHECK(loop.timer_count() == 0);
+
+    supervisor.set("s999", State::Run);
+    loop.advance(std::chrono::milliseconds(100));
+    CHECK(manager.take() == Messages{"STATUS=1000 up", "READY=1"});
+    supervisor.set("s0", State::Backoff);
+    loop.advance(std::chrono::milliseconds(100));
+    CHECK(manager.take() == Messages{"STATUS=999 up, 1 backing off"});  // READY=1 only once
+    CHECK(loop.timer_count() == 0);
+}
+
+TEST_CASE("ManagerNotifier: STOPPING=1 at the shutdown, EXTEND_TIMEOUT_USEC every 5 s up to "
+          "the stop budget; WATCHDOG=1 every half interval",
+          "[notify][systemd]") {
+    test::FakeLoop loop;
+    Manager manager;
+    FakeInit init;  // a main command alone: budget 10 s stop + 5 s sweep
+    init.init_config.command = {"app"};
+    init.init_config.service_policy.stop_timeout = 10s;
+    init.init_config.kill_grace = 5s;
+    pid1::ManagerNotifier notifier(loop, init, {manager.sender(), std::chrono::seconds(4)});
+    REQUIRE(notifier.start());
+    CHECK(loop.timer_count() == 1);  // the watchdog's
+    init.enter(pid1::Phase::Running);
+    loop.run_ready();
+    CHECK(manager.take() == Messages{"READY=1"});  // no services: no STATUS
+    loop.advance(2s);
+    CHECK(manager.take() == Messages{"WATCHDOG=1"});
+
+    init.enter(pid1::Phase::Sweeping);
+    CHECK(manager.take() == Messages{"STOPPING=1", "EXTEND_TIMEOUT_USEC=10000000"});
+    loop.advance(5s);  // pings 2 and 4 s into the shutdown, the renewal at 5 s
+    CHECK(manager.take() ==
+          Messages{"WATCHDOG=1", "WATCHDOG=1", "EXTEND_TIMEOUT_USEC=10000000"});
+    loop.advance(5s);
+    CHECK(manager.take() == Messages{"WATCHDOG=1", "WATCHDOG=1", "WATCHDOG=1",
+                                     "EXTEND_TIMEOUT_USEC=5000000"});  // what is left
+    loop.advance(5s);  // the budget is spent: the renewals end
+    CHECK(manager.take() == Messages{"WATCHDOG=1", "WATCHDOG=1"});
+    CHECK(loop.timer_count() == 1);  // the watchdog's alone
 }
