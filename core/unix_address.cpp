@@ -20,8 +20,8 @@ Result<UnixAddress> unix_address(std::string_view name) {
     }
     std::memcpy(out.addr.sun_path, name.data(), name.size());
     if (abstract) out.addr.sun_path[0] = '\0';
-    out.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() +
-                                        (abstract ? 0 : 1));
+    out.length =
+        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + (abstract ? 0 : 1));
     return out;
 }
 

@@ -79,8 +79,9 @@ core::Result<void> ManagerNotifier::start() {
         watchdog_timer_ = std::move(*timer);
     }
     spdlog::debug("sd_notify to {}{}", options_.sender.address(),
-                  options_.watchdog ? fmt::format(", watchdog every {}us", options_.watchdog->count())
-                                    : std::string());
+                  options_.watchdog
+                      ? fmt::format(", watchdog every {}us", options_.watchdog->count())
+                      : std::string());
     return {};
 }
 

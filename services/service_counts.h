@@ -16,7 +16,7 @@ struct ServiceCounts {
     std::size_t backing_off = 0;  // waiting to restart
     std::size_t stopping = 0;     // told to stop, or its finish script runs
     std::size_t down = 0;
-    std::size_t failed = 0;       // given up on
+    std::size_t failed = 0;  // given up on
     // Every service and logger where its want says (as_wanted): the normally-up ones up
     // and ready. True for no services.
     bool all_as_wanted = true;

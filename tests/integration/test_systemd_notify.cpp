@@ -12,12 +12,12 @@
 
 #include <algorithm>
 #include <array>
-#include <functional>
 #include <catch2/catch.hpp>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,7 +100,7 @@ private:
 // environment is what svinit inherits), and removes them after.
 class ScopedEnv {
 public:
-    ScopedEnv(std::vector<std::pair<std::string, std::string>> vars) : vars_(std::move(vars)) {
+    explicit ScopedEnv(std::vector<std::pair<std::string, std::string>> vars) : vars_(std::move(vars)) {
         for (const auto& [name, value] : vars_) ::setenv(name.c_str(), value.c_str(), 1);
     }
     ~ScopedEnv() {

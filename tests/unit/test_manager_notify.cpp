@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/notify_sender.h"
-#include "fakes/fake_loop.h"
 #include "core/unix_address.h"
+#include "fakes/fake_loop.h"
 #include "pid1/manager_notifier.h"
 #include "services/service_counts.h"
 
