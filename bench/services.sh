@@ -20,9 +20,11 @@ idle_seconds=${IDLE_SECONDS:-}
 restart_n=${RESTART_N:-100}
 restarts=${RESTARTS:-20}
 up_timeout=${UP_TIMEOUT:-60}
-# 10,000 services need more than a default hard limit of fds (svinit: a pidfd and runit's
-# supervise/ files per service); root may raise it, as a service manager's unit would.
-if ((EUID == 0)); then ulimit -Hn "$(cat /proc/sys/fs/nr_open)" && ulimit -n "$(ulimit -Hn)"; fi
+# 10,000 services need more fds than a common hard limit (svinit: a pidfd and runit's
+# supervise/ files per service); root with CAP_SYS_RESOURCE may raise it, as a service
+# manager's unit would. Where it may not, SVINIT_ARGS=--no-supervise-dir needs one per service.
+ulimit -Hn "$(cat /proc/sys/fs/nr_open)" 2>/dev/null && ulimit -n "$(ulimit -Hn)" || true
+read -r -a svinit_args <<<"${SVINIT_ARGS:-}"
 
 read -r -a sups <<<"${SUPS:-svinit-io_uring svinit-epoll runit s6}"
 declare -A state  # supervisor -> ok, or why it is left out
@@ -102,7 +104,7 @@ measure() {
     make_services "$svc" "$n" "$stamp"
     local t0=${EPOCHREALTIME/./}
     case $sup in
-        svinit-*) "$svinit" -q --event-loop="${sup#svinit-}" --service-dir "$svc" \
+        svinit-*) "$svinit" -q --event-loop="${sup#svinit-}" "${svinit_args[@]}" --service-dir "$svc" \
                       --control-socket "$d/sock" </dev/null >"$d/log" 2>&1 & ;;
         runit) runsvdir -P "$svc" </dev/null >"$d/log" 2>&1 & ;;
         s6) s6-svscan "$svc" </dev/null >"$d/log" 2>&1 & ;;
@@ -117,7 +119,7 @@ measure() {
         read -r nsup rss ctxt nsleep < <("$probe" tree "$pid" 2>"$tmp/pids")
         ((nsleep >= n)) && break
         if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
-            say "services.sh: $sup with $n services: only $nsleep up after 60 s; log:"
+            say "services.sh: $sup with $n services: only $nsleep up after $up_timeout s; log:"
             head -5 "$d/log" >&2
             state[$sup]="failed at $n services"
             # stop the tree first, so nothing is spawned between the listing and the kill

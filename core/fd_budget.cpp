@@ -9,18 +9,18 @@
 
 namespace svinit::core {
 
-bool fds_available(std::size_t count) {
-    if (count == 0) return true;
+std::size_t fds_free(std::size_t up_to) {
+    if (up_to == 0) return 0;
     UniqueFd first(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!first) return false;
+    if (!first) return 0;
     std::vector<UniqueFd> probes;
-    probes.reserve(count - 1);
-    for (std::size_t i = 1; i < count; ++i) {
+    probes.reserve(up_to - 1);
+    for (std::size_t i = 1; i < up_to; ++i) {
         UniqueFd probe(::fcntl(first.get(), F_DUPFD_CLOEXEC, 0));
-        if (!probe) return false;
+        if (!probe) break;
         probes.push_back(std::move(probe));
     }
-    return true;
+    return probes.size() + 1;
 }
 
 unsigned long fd_limit() {

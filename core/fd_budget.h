@@ -15,10 +15,14 @@ namespace svinit::core {
 // (runit's supervise/ FIFOs and lock for it and its logger, 6), with room to spare.
 inline constexpr std::size_t kReservedFds = 16;
 
-// Whether `count` more fds can be opened now. Found by opening them (duplicates of one
-// /dev/null) and closing them again: exact whatever the holes in the fd table, and
-// `count` system calls rather than a walk over every open fd.
-bool fds_available(std::size_t count);
+// How many more fds, up to `up_to`, can be opened now. Found by opening them (duplicates
+// of one /dev/null) and closing them again: exact whatever the holes in the fd table, and
+// `up_to` system calls rather than a walk over every open fd. Ask once for a batch (a
+// mass start asking per service would be quadratic).
+std::size_t fds_free(std::size_t up_to);
+
+// Whether `count` more fds can be opened now.
+inline bool fds_available(std::size_t count) { return fds_free(count) == count; }
 
 // The soft RLIMIT_NOFILE, for messages.
 unsigned long fd_limit();

@@ -1,6 +1,7 @@
 #include "core/spawn.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <fmt/format.h>
 #include <sched.h>
 #include <signal.h>
@@ -11,12 +12,15 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 
 #include "core/exit_codes.h"
 #include "core/pidfd.h"
+#include "core/spawn_slots.h"
 
 extern char** environ;
 
@@ -60,26 +64,47 @@ bool redirect(int from, int to) {
 // The soft fd limit children get, when raise_fd_limit() changed ours.
 std::optional<struct rlimit> g_child_fd_limit;
 
+// The fds a child works with: the options' own, or their copies in spawn slots.
+struct ChildFds {
+    int stdin_fd = -1;
+    int stdout_fd = -1;
+    int stderr_fd = -1;
+    int tty = -1;
+    int report = -1;
+    std::array<PassFd, SpawnSlots::kCount> pass{};
+    std::size_t pass_count = 0;
+};
+
+ChildFds fds_of(const SpawnOptions& options, int report_fd) {
+    ChildFds fds{options.stdin_fd, options.stdout_fd, options.stderr_fd,
+                 options.foreground_tty, report_fd, {}, 0};
+    return fds;
+}
+
 // Runs in the child between clone and exec: async-signal-safe calls only.
-[[noreturn]] void child_main(const SpawnOptions& options, char* const* argv, char* const* envp,
-                             int report_fd) {
+[[noreturn]] void child_main(const SpawnOptions& options, const ChildFds& fds, char* const* argv,
+                             char* const* envp) {
+    const int report_fd = fds.report;
     if (options.new_process_group && ::setpgid(0, 0) != 0) {
         child_fail(report_fd, SpawnStage::ProcessGroup);
     }
     // Signals are still blocked here, so SIGTTOU cannot stop us; a tty that is not
     // ours (ENOTTY, ENXIO) is not an error, as in tini.
-    if (options.foreground_tty >= 0) ::tcsetpgrp(options.foreground_tty, ::getpgrp());
+    if (fds.tty >= 0) ::tcsetpgrp(fds.tty, ::getpgrp());
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
         child_fail(report_fd, SpawnStage::Directory);
     }
-    if (!redirect(options.stdin_fd, 0) || !redirect(options.stdout_fd, 1) ||
-        !redirect(options.stderr_fd, 2)) {
+    if (!redirect(fds.stdin_fd, 0) || !redirect(fds.stdout_fd, 1) ||
+        !redirect(fds.stderr_fd, 2)) {
         child_fail(report_fd, SpawnStage::Stdio);
     }
-    for (const PassFd& pass : options.pass_fds) {
+    const std::span<const PassFd> pass =
+        fds.pass_count > 0 ? std::span<const PassFd>(fds.pass.data(), fds.pass_count)
+                           : std::span<const PassFd>(options.pass_fds);
+    for (const PassFd& one : pass) {
         // dup2 leaves the copy open across exec; the same number only loses its cloexec.
-        const bool ok = pass.source == pass.target ? ::fcntl(pass.target, F_SETFD, 0) == 0
-                                                   : ::dup2(pass.source, pass.target) >= 0;
+        const bool ok = one.source == one.target ? ::fcntl(one.target, F_SETFD, 0) == 0
+                                                 : ::dup2(one.source, one.target) >= 0;
         if (!ok) child_fail(report_fd, SpawnStage::Stdio);
     }
     struct sigaction dfl {};
@@ -122,41 +147,96 @@ constexpr bool kSanitized = false;
 
 struct ChildStart {
     const SpawnOptions* options;
+    ChildFds fds;  // in spawn slots
+    int keep_below;  // SpawnSlots::end()
+    int lift_to;     // above every pass target, so no copy lands on one
     char* const* argv;
     char* const* envp;
-    int report_fd;
 };
 
+// Moves `fd` to a number at or above `floor` (close-on-exec), in the child's own table.
+int lift(int fd, int floor) {
+    return fd < 0 ? fd : ::fcntl(fd, F_DUPFD_CLOEXEC, floor);
+}
+
 int child_entry(void* arg) {
-    const auto* start = static_cast<const ChildStart*>(arg);
-    child_main(*start->options, start->argv, start->envp, start->report_fd);
+    auto* start = static_cast<ChildStart*>(arg);
+    ChildFds& fds = start->fds;
+    // A table of the child's own with only the slots (and what lies below them): copying
+    // svinit's whole table is what this path avoids. Before Linux 5.9 (no
+    // CLOSE_RANGE_UNSHARE), a full copy.
+    if (::close_range(static_cast<unsigned>(start->keep_below), ~0U, CLOSE_RANGE_UNSHARE) != 0 &&
+        ::unshare(CLONE_FILES) != 0) {
+        child_fail(fds.report, SpawnStage::Stdio);
+    }
+    // The slots are low numbers a pass_fds target may name: lift them above every target
+    // first (this is the child's table now).
+    for (int* fd : {&fds.stdin_fd, &fds.stdout_fd, &fds.stderr_fd, &fds.tty, &fds.report}) {
+        *fd = lift(*fd, start->lift_to);
+    }
+    for (std::size_t i = 0; i < fds.pass_count; ++i) {
+        fds.pass[i].source = lift(fds.pass[i].source, start->lift_to);
+    }
+    child_main(*start->options, fds, start->argv, start->envp);
 }
 
 // The child's stack while it runs in svinit's memory. One is enough: CLONE_VFORK keeps
 // svinit waiting until the child has exec'd or exited, so no two children use it at once.
 alignas(64) char g_child_stack[128 * 1024];
 
+SpawnSlots g_slots;
+
+// The options' fds in spawn slots, for a child that shares svinit's table at first.
+std::optional<ChildStart> slotted_start(const SpawnOptions& options, char* const* argv,
+                                        char* const* envp, int report_fd) {
+    if (options.pass_fds.size() + 5 > SpawnSlots::kCount) return std::nullopt;
+    std::array<int, SpawnSlots::kCount> wanted{};
+    wanted.fill(-1);
+    wanted[0] = options.stdin_fd;
+    wanted[1] = options.stdout_fd;
+    wanted[2] = options.stderr_fd;
+    wanted[3] = options.foreground_tty;
+    wanted[4] = report_fd;
+    int lift_to = 3;
+    for (std::size_t i = 0; i < options.pass_fds.size(); ++i) {
+        wanted[5 + i] = options.pass_fds[i].source;
+        lift_to = std::max(lift_to, options.pass_fds[i].target + 1);
+    }
+    auto slots = g_slots.load(wanted);
+    if (!slots) return std::nullopt;
+    ChildStart start{&options, {}, g_slots.end(), std::max(lift_to, g_slots.end()), argv, envp};
+    start.fds = ChildFds{(*slots)[0], (*slots)[1], (*slots)[2], (*slots)[3], (*slots)[4], {}, 0};
+    for (std::size_t i = 0; i < options.pass_fds.size(); ++i) {
+        start.fds.pass[i] = PassFd{(*slots)[5 + i], options.pass_fds[i].target};
+    }
+    start.fds.pass_count = options.pass_fds.size();
+    return start;
+}
+
 // As posix_spawn does: the child borrows svinit's memory (CLONE_VM) on a stack of its own,
 // and svinit waits (CLONE_VFORK) until it has exec'd or exited. A spawn then copies no
 // page tables, so it costs the same however large svinit has grown (fork's cost grows
-// with svinit's memory: 3 ms per service at 9,000 services). Returns the pid, or -1.
-pid_t clone_vfork(const ChildStart& start, int* pidfd) {
+// with svinit's memory), and with CLONE_FILES and the spawn slots no fd table either.
+// Returns the pid, or -1.
+pid_t clone_vfork(ChildStart& start, int* pidfd) {
     return ::clone(child_entry, g_child_stack + sizeof(g_child_stack),
-                   CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
-                   const_cast<ChildStart*>(&start), pidfd);
+                   CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_PIDFD | SIGCHLD, &start, pidfd);
 }
 
 Result<pid_t> start_child(const SpawnOptions& options, char* const* argv, char* const* envp,
                           int report_fd, int* pidfd) {
     if (!vfork_refused && !kSanitized) {
-        const ChildStart start{&options, argv, envp, report_fd};
-        const pid_t pid = clone_vfork(start, pidfd);
-        if (pid > 0) return pid;
-        if (errno != ENOSYS && errno != EPERM && errno != EINVAL) return sys_error("clone");
-        vfork_refused = true;
+        if (auto start = slotted_start(options, argv, envp, report_fd)) {
+            const pid_t pid = clone_vfork(*start, pidfd);
+            const int err = errno;
+            g_slots.clear();
+            if (pid > 0) return pid;
+            if (err != ENOSYS && err != EPERM && err != EINVAL) return error(err, "clone");
+            vfork_refused = true;
+        }
     }
     pid_t pid = ::fork();
-    if (pid == 0) child_main(options, argv, envp, report_fd);
+    if (pid == 0) child_main(options, fds_of(options, report_fd), argv, envp);
     if (pid < 0) return sys_error("fork");
     // No one else waits for our children, so the pid cannot be reused before this.
     *pidfd = pidfd_open(pid);

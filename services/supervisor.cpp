@@ -49,10 +49,14 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
         ++it;
     }
     std::vector<Service*> added;
+    // The fds free are counted once for the whole batch.
+    std::size_t wanted_fds = core::kReservedFds;
+    for (const auto& [name, spec] : wanted) wanted_fds += fds_needed(spec) + capture_fds(spec);
+    const std::size_t free_fds = core::fds_free(wanted_fds);
     std::size_t pending_fds = 0;
     for (auto& [name, spec] : wanted) {
         const std::size_t needed = fds_needed(spec) + capture_fds(spec);
-        if (Service* service = add(std::move(spec), pending_fds)) {
+        if (Service* service = add(std::move(spec), free_fds, pending_fds)) {
             added.push_back(service);
             pending_fds += needed;
         }
@@ -67,10 +71,10 @@ void Supervisor::apply(std::vector<ServiceSpec> specs) {
     on_service_change();
 }
 
-Service* Supervisor::add(ServiceSpec spec, std::size_t pending_fds) {
+Service* Supervisor::add(ServiceSpec spec, std::size_t free_fds, std::size_t pending_fds) {
     std::string name = spec.name;
     const std::size_t needed = fds_needed(spec) + capture_fds(spec);
-    if (!core::fds_available(core::kReservedFds + pending_fds + needed)) {
+    if (core::kReservedFds + pending_fds + needed > free_fds) {
         spdlog::error(
             "{}: not started: too close to the open file limit ({}), where svinit keeps {} "
             "files for restarts and svctl; raise the limit (ulimit -n) to supervise more",

@@ -86,8 +86,9 @@ private:
     Target find(std::string_view name) const;
     const SupervisedProcess* program_of(const Service& service, Program program) const;
 
-    // `pending_fds`: what services added before it and not started yet will hold.
-    Service* add(ServiceSpec spec, std::size_t pending_fds);
+    // `free_fds`: the fds free before the batch (core::fds_free); `pending_fds`: what
+    // services added before it in the batch and not started yet will hold.
+    Service* add(ServiceSpec spec, std::size_t free_fds, std::size_t pending_fds);
     void retire(std::unique_ptr<Service> service);
     void on_service_change();
     void notify_observers(std::string_view name);

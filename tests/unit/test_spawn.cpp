@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "core/child_reaper.h"
@@ -278,4 +279,55 @@ TEST_CASE("svinit raises its own fd limit; children keep the one it was given", 
     REQUIRE(::getrlimit(RLIMIT_NOFILE, &now) == 0);
     CHECK(now.rlim_cur == limit.rlim_max);
     CHECK(output_of(shell("ulimit -n")) == "512\n");
+}
+
+TEST_CASE("a child gets its own fds only, a passed fd at a low target, and no copy outlives it",
+          "[spawn]") {
+    // Many fds of ours, as a supervisor of many services holds: none may reach the child.
+    std::vector<UniqueFd> ours;
+    for (int i = 0; i < 200; ++i) ours.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    UniqueFd passed_read(fds[0]), passed_write(fds[1]);
+    SpawnOptions options = shell("echo via-3 >&3; ls /proc/self/fd | tr '\\n' ' '");
+    // Target 3 is a low number, where spawn slots may live: the slot must not clobber it.
+    options.pass_fds.push_back(PassFd{passed_write.get(), 3});
+    options.stdin_fd = ours.front().get();
+    const std::string listed = [&] {
+        std::string out;
+        SpawnOptions copy = options;
+        int out_fds[2];
+        REQUIRE(::pipe2(out_fds, O_CLOEXEC) == 0);
+        UniqueFd read_end(out_fds[0]), write_end(out_fds[1]);
+        copy.stdout_fd = write_end.get();
+        auto child = spawn(copy);
+        REQUIRE(child);
+        write_end.reset();
+        passed_write.reset();
+        char buf[256];
+        ssize_t n;
+        // EOF comes only once no copy of the write end is left open in svinit either.
+        while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0) {
+            out.append(buf, static_cast<size_t>(n));
+        }
+        wait_child(*child);
+        return out;
+    }();
+    // 0, 1, 2, 3, the one ls opens to read the directory, and whatever this test process
+    // inherited without close-on-exec (a shell's fd): none of ours.
+    std::istringstream numbers(listed);
+    int fd = -1;
+    bool saw_3 = false;
+    while (numbers >> fd) {
+        saw_3 = saw_3 || fd == 3;
+        const bool inherited = fd > 4 && ::fcntl(fd, F_GETFD) == 0;
+        INFO("fd " << fd << " in the child");
+        CHECK((fd <= 4 || inherited));
+    }
+    CHECK(saw_3);
+    std::string via3;
+    char buf[64];
+    ssize_t n;
+    while ((n = ::read(passed_read.get(), buf, sizeof buf)) > 0) via3.append(buf, static_cast<size_t>(n));
+    CHECK(via3 == "via-3\n");
 }
