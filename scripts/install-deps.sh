@@ -3,7 +3,8 @@
 # Idempotent: apt-get update runs only when something is missing.
 #   scripts/install-deps.sh          build and test dependencies
 #   scripts/install-deps.sh --bench  also the peers bench/ compares against (bench/sandbox.sh:
-#                                    bubblewrap, runc, crun, and jq for the OCI bundle)
+#                                    bubblewrap, runc, crun, and jq for the OCI bundle) and
+#                                    matplotlib for the plots
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer, for scripts/fuzz.sh
 set -euo pipefail
 
@@ -12,11 +13,14 @@ packages=(g++ cmake make pkg-config util-linux procps
           nlohmann-json3-dev libcap-dev libseccomp-dev
           runit            # its sv: the tests check that runit's own sv works against svinit
           busybox-static   # the sandbox tests build a small root filesystem from it
-          systemd)         # a test tool only: systemd-analyze verify checks systemd/svinit.service
+          systemd          # a test tool only: systemd-analyze verify checks systemd/svinit.service
+          man-db groff-base  # man -l renders man/*.[58] in the man page tests
+          python3-yaml)    # the packaging/kubernetes test loads the manifest (/usr/bin/python3)
 for option in "$@"; do
     case "$option" in
         --bench) packages+=(tini dumb-init s6 time
-                            bubblewrap runc crun jq) ;;  # bench/sandbox.sh's peers
+                            bubblewrap runc crun jq  # bench/sandbox.sh's peers
+                            python3-matplotlib) ;;   # the plots (bench/*_plot.py)
         --fuzz) packages+=(clang-16 libclang-rt-16-dev) ;;
         *) echo "usage: scripts/install-deps.sh [--bench] [--fuzz]" >&2; exit 2 ;;
     esac
