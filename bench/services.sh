@@ -7,8 +7,9 @@
 #   bash bench/services.sh
 #
 # Environment (defaults in brackets): SVINIT [build/bin/svinit], SVCTL [build/bin/svctl],
-# COUNTS ["10 100 1000"], SUPS ["svinit-io_uring svinit-epoll runit s6"], IDLE_SECONDS [10;
-# 5 at 1,000 services], RESTART_N [100], RESTARTS [20], UP_TIMEOUT [60: seconds for all up].
+# COUNTS ["10 100 1000"], SUPS ["svinit-io_uring svinit-epoll runit s6"; a subset leaves the
+# others' columns out, as bench/headline.sh does], IDLE_SECONDS [10; 5 at 1,000 services],
+# RESTART_N [100; 0: no restart runs], RESTARTS [20], UP_TIMEOUT [60: seconds for all up].
 # No root needed (as root, the fd limit is raised). About five minutes on two cores.
 set -euo pipefail
 
@@ -107,7 +108,8 @@ measure() {
         svinit-*) "$svinit" -q --event-loop="${sup#svinit-}" "${svinit_args[@]}" --service-dir "$svc" \
                       --control-socket "$d/sock" </dev/null >"$d/log" 2>&1 & ;;
         runit) runsvdir -P "$svc" </dev/null >"$d/log" 2>&1 & ;;
-        s6) s6-svscan "$svc" </dev/null >"$d/log" 2>&1 & ;;
+        # -c: s6-svscan supervises at most 500 services unless told more.
+        s6) s6-svscan -c "$((n > 500 ? n : 500))" "$svc" </dev/null >"$d/log" 2>&1 & ;;
     esac
     pid=$!
     live_root=$pid
@@ -137,6 +139,7 @@ measure() {
     read -r nsup rss ctxt nsleep < <("$probe" tree "$pid" 2>"$tmp/pids")
     R["procs $sup $n"]=$nsup
     R["rss $sup $n"]=$rss
+    R["pss $sup $n"]=$("$probe" pss "$pid")
 
     # 2. idle wakeups
     local idle=${idle_seconds:-$((n >= 1000 ? 5 : 10))} c0=$ctxt
@@ -191,11 +194,13 @@ for n in "${counts[@]}"; do
 done
 
 # The bare reference for restart latency: this probe as the supervisor, fork + exec + waitpid.
-mkdir -p "$tmp/bare/svc"
-make_services "$tmp/bare/svc" 1 "$tmp/bare/stamp"
-"$probe" baseline "$tmp/bare/svc/s0000" "$tmp/bare/stamp" "$restarts" | sort -n >"$tmp/bare/lat"
-bare_med=$(sed -n "$(((restarts + 1) / 2))p" "$tmp/bare/lat")
-bare_p99=$(sed -n "$(((restarts * 99 + 99) / 100))p" "$tmp/bare/lat")
+if ((restart_n > 0)); then
+    mkdir -p "$tmp/bare/svc"
+    make_services "$tmp/bare/svc" 1 "$tmp/bare/stamp"
+    "$probe" baseline "$tmp/bare/svc/s0000" "$tmp/bare/stamp" "$restarts" | sort -n >"$tmp/bare/lat"
+    bare_med=$(sed -n "$(((restarts + 1) / 2))p" "$tmp/bare/lat")
+    bare_p99=$(sed -n "$(((restarts * 99 + 99) / 100))p" "$tmp/bare/lat")
+fi
 say "services.sh: load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- table
@@ -215,16 +220,22 @@ row() {  # metric label n
 for s in "${sups[@]}"; do
     [[ ${state[$s]} == ok ]] || say "services.sh: $s left out: ${state[$s]}"
 done
-printf '| measure | N | svinit io_uring | svinit epoll | runit | s6 | io_uring/runit | io_uring/s6 |\n'
-printf '|---|--:|--:|--:|--:|--:|--:|--:|\n'
+header="| measure | N |" rule="|---|--:|"
+for s in "${sups[@]}"; do header+=" ${s/-/ } |" rule+="--:|"; done
+printf '%s io_uring/runit | io_uring/s6 |\n%s--:|--:|\n' "$header" "$rule"
 for n in "${counts[@]}"; do row up "all up (ms)" "$n"; done
 for n in "${counts[@]}"; do row procs "supervisor processes" "$n"; done
 for n in "${counts[@]}"; do row rss "supervisor RSS (kB)" "$n"; done
+for n in "${counts[@]}"; do row pss "supervisor PSS (kB)" "$n"; done
 for n in "${counts[@]}"; do row wake "idle wakeups per 10 s (over ${R["idle $n"]:-?} s)" "$n"; done
-row rmed "restart latency median (µs)" "$restart_n"
-row rp99 "restart latency p99 (µs)" "$restart_n"
+if ((restart_n > 0)); then
+    row rmed "restart latency median (µs)" "$restart_n"
+    row rp99 "restart latency p99 (µs)" "$restart_n"
+fi
 for n in "${counts[@]}"; do row stall "status, all services (µs)" "$n"; done
 for n in "${counts[@]}"; do row sone "status, one service (µs)" "$n"; done
 for n in "${counts[@]}"; do row stop "shutdown (µs)" "$n"; done
-printf '\nbare fork+exec+waitpid restart (this probe as the supervisor): median %s µs, p99 %s µs\n' \
-    "$bare_med" "$bare_p99"
+if ((restart_n > 0)); then
+    printf '\nbare fork+exec+waitpid restart (this probe as the supervisor): median %s µs, p99 %s µs\n' \
+        "$bare_med" "$bare_p99"
+fi

@@ -6,6 +6,9 @@
 //   probe tree ROOT                  over ROOT and its descendants: supervisor process count,
 //                                    their summed VmRSS (kB) and context switches, then the
 //                                    count of `sleep` processes; the pids go to stderr
+//   probe pss ROOT                   the same walk; prints the supervisor processes' summed Pss
+//                                    (kB, /proc/PID/smaps_rollup): shared pages split among
+//                                    the processes that map them, so the sum is what they cost
 //   probe restarts FILE COUNT [MS]   COUNT times: wait until the service (last line of FILE)
 //                                    has run MS ms [1100], SIGKILL it, wait for the next line; prints
 //                                    each kill-to-new-start latency in microseconds
@@ -73,7 +76,8 @@ static int last_stamp(const char *file, long long *ts, long *pid) {
 }
 
 // ---- tree
-static long sup_count, sleep_count, rss_kb, ctxt;
+static long sup_count, sleep_count, rss_kb, ctxt, pss_kb;
+static int want_pss;  // smaps_rollup walks every mapping: read it only when asked
 static FILE *pid_out;
 
 static void visit(long pid) {
@@ -92,6 +96,11 @@ static void visit(long pid) {
             if ((p = strstr(buf, "VmRSS:"))) rss_kb += strtol(p + 6, NULL, 10);
             if ((p = strstr(buf, "voluntary_ctxt_switches:"))) ctxt += strtol(p + 24, NULL, 10);
             if ((p = strstr(buf, "nonvoluntary_ctxt_switches:"))) ctxt += strtol(p + 27, NULL, 10);
+        }
+        snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", pid);
+        if (want_pss && read_file(path, buf, sizeof buf) > 0) {
+            char *p = strstr(buf, "\nPss:");  // not Pss_Anon: and its kin
+            if (p) pss_kb += strtol(p + 5, NULL, 10);
         }
     }
     snprintf(path, sizeof path, "/proc/%ld/task", pid);
@@ -182,6 +191,14 @@ int main(int argc, char **argv) {
         pid_out = stderr;
         visit(strtol(argv[2], NULL, 10));
         printf("%ld %ld %ld %ld\n", sup_count, rss_kb, ctxt, sleep_count);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "pss") == 0) {
+        pid_out = fopen("/dev/null", "w");
+        if (!pid_out) { perror("/dev/null"); return 1; }
+        want_pss = 1;
+        visit(strtol(argv[2], NULL, 10));
+        printf("%ld\n", pss_kb);
         return 0;
     }
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "restarts") == 0) {
