@@ -104,9 +104,9 @@ def check_container(spec, container):
     else:
         problem(f"readinessProbe: {ready}, not svctl check or svctl wait ready --timeout N SERVICE")
 
-    # Worst case of an orderly stop: a control/t script (up to --stop-timeout), then TERM to
-    # KILL (--stop-timeout), the finish script (--finish-timeout), then the final sweep of
-    # what is left (--kill-grace).
+    # svinit's own stop budget, the one it reports to systemd (docs/svinit.md, "Under
+    # systemd"): twice --stop-timeout (the services, then their loggers), --finish-timeout,
+    # then the final sweep of what is left (--kill-grace).
     budget = (2 * flags["--stop-timeout"] + flags["--finish-timeout"] + flags["--kill-grace"])
     grace = spec.get("terminationGracePeriodSeconds", 30)
     if not grace > budget:
