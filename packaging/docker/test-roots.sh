@@ -207,7 +207,9 @@ fi
 bin=${1:?usage: test-roots.sh BIN_DIR NO_IO_URING PROBE}
 no_io_uring=${2:?usage: test-roots.sh BIN_DIR NO_IO_URING PROBE}
 probe=${3:?usage: test-roots.sh BIN_DIR NO_IO_URING PROBE}
-export TEST_ROOTS_BIN=$(cd "$bin" && pwd) TEST_ROOTS_NO_IO_URING=$(realpath "$no_io_uring")
+TEST_ROOTS_BIN=$(cd "$bin" && pwd)
+TEST_ROOTS_NO_IO_URING=$(realpath "$no_io_uring")
+export TEST_ROOTS_BIN TEST_ROOTS_NO_IO_URING
 
 if [[ $(id -u) -ne 0 ]] || ! unshare --pid --fork --mount true 2>/dev/null; then
     [[ ${CI-} == true ]] && fail "needs root and unshare (a skip is a failure under CI=true)"
