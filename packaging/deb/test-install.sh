@@ -3,7 +3,7 @@
 # (packaging/deb/build.sh), then in a private mount namespace mounts an overlay whose
 # lower layer is the host's / (this CI's host is Debian 12, with runit installed) and
 # whose upper layer is a tmpfs, chroots into it and installs, uses and removes them with
-# dpkg. Checks:
+# dpkg, in a PID namespace of its own. Checks:
 #   svinit: svinit and svctl run from /sbin and /usr/bin; its man pages (when the build
 #     installs any) are found by man; no sv, my_init or setuser in it
 #   svinit-compat with runit installed: /usr/bin/sv is still runit's file; my_init and
@@ -98,9 +98,9 @@ fi
 
 # ---- outside ----
 build=${1:?usage: test-install.sh BUILD_DIR}
-if [[ $(id -u) -ne 0 ]] || ! unshare --mount true 2>/dev/null; then
+if [[ $(id -u) -ne 0 ]] || ! unshare --mount --pid --fork true 2>/dev/null; then
     [[ ${CI-} == true ]] && fail "needs root and unshare (a skip is a failure under CI=true)"
-    echo "deb-test: skipped: needs root and a mount namespace"
+    echo "deb-test: skipped: needs root and mount and PID namespaces"
     exit 77
 fi
 # The host must not have svinit: the test would not see what the package does.
@@ -115,7 +115,10 @@ debs=$("$here/build.sh" "$build")
 cp $debs "$work/debs/"
 echo "deb-test: packages: $(cd "$work/debs" && echo *.deb)"
 
-unshare --mount -- "$0" --inside "$work" || fail "in the throwaway root (above)"
+# A PID namespace too: a maintainer script that signals a process (runit's trigger sends
+# ALRM to PID 1 when it thinks runit is init) must not reach the host's.
+unshare --mount --pid --fork --kill-child -- "$0" --inside "$work" ||
+    fail "in the throwaway root (above)"
 
 # Nothing reached the host.
 ! dpkg -s svinit >/dev/null 2>&1 || fail "the host's dpkg knows svinit"
