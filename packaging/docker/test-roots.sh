@@ -191,6 +191,10 @@ inside() {  # WORK DOCKERFILE CONTEXT
     mount -t tmpfs -o mode=0755 test-roots "$ns"
     mkdir -p "$ns/svinit"
     assemble "$here/Dockerfile" "$repo" "$ns/svinit"
+    # The image users COPY --from holds the two programs and nothing else.
+    local files
+    files=$(cd "$ns/svinit" && find . ! -type d | sort | tr '\n' ' ')
+    [[ $files == "./sbin/svinit ./usr/bin/svctl " ]] || fail "the svinit image holds: $files"
     assemble "$2" "$3" "$root"
     container_mounts "$root"
     exec "$no_io_uring" /usr/bin/env -i "${image_env[@]}" HOME=/root HOSTNAME=test-roots \
@@ -271,7 +275,7 @@ run_image() {  # NAME DOCKERFILE CONTEXT STATUS LISTENING WAIT_KIND SERVICES...
         /usr/bin/svctl wait "$kind" --timeout 30 "$@" ||
         fail "$name: svctl wait $kind $* failed"
     echo "test-roots: $name: $* $kind; sending SIGTERM (docker stop)"
-    kill -TERM "$init_pid"
+    kill -TERM "$init_pid" || fail "$name: PID 1 is gone before SIGTERM"
     read_until
     exec 3<&-
     local status=0
@@ -281,10 +285,9 @@ run_image() {  # NAME DOCKERFILE CONTEXT STATUS LISTENING WAIT_KIND SERVICES...
     [[ $status -eq $expected ]] || fail "$name: exited with $status, expected $expected"
 }
 
-# svinit's log says it runs, and why: this the seccomp filter must cause.
+# svinit's log names its event loop and why: under the seccomp filter, epoll.
 fell_back='^svinit: event loop: epoll \(io_uring refused: io_uring_setup: Operation not permitted\)$'
 listening='^svinit: control: listening on /run/svinit/control.sock'
-
 
 # 1. A user's FROM scratch image: the svinit image's two files, a static program of the
 # user's own (the probe), a runit service running it. Nothing else: no libc, no shell.
