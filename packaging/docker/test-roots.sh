@@ -250,14 +250,28 @@ expect_line() {  # NAME PATTERN
     grep -Eq -- "$2" "$log" || fail "$1: no line matching '$2' in its output"
 }
 
+# Reads on until each PATTERN has matched a line (some may have come already).
+await_lines() {  # PATTERN...
+    local pattern
+    for pattern in "$@"; do
+        grep -Eq -- "$pattern" "$log" || read_until "$pattern" ||
+            fail "$name: its output ended before a line matching '$pattern'"
+    done
+}
+
 # Boots DOCKERFILE's image, reads its output up to a line matching LISTENING (printed
-# once the control socket is open), waits inside for SERVICES with `svctl wait`, stops it
-# with SIGTERM from outside, and checks its exit status.
-run_image() {  # NAME DOCKERFILE CONTEXT STATUS LISTENING WAIT_KIND SERVICES...
-    local name=$1 dockerfile=$2 context=$3 expected=$4 listening=$5 kind=$6
+# once the control socket is open), runs `svctl wait WAIT` inside, reads on until the
+# services have said they serve (SERVING: a pattern each; up means started, not that
+# they have printed anything), stops it with SIGTERM from outside, and checks its exit
+# status.
+run_image() {  # NAME DOCKERFILE CONTEXT STATUS LISTENING "WAIT" SERVING...
+    local name=$1 dockerfile=$2 context=$3 expected=$4 listening=$5
+    local -a wait_args
+    read -ra wait_args <<<"$6"
     shift 6
     echo "test-roots: $name ($dockerfile)"
     log=$work/$name.log
+    : >"$log"
     mkdir -p "$work/ns" "$work/root"
     mkfifo "$work/$name.out"
     unshare --pid --fork --mount --kill-child -- "$0" --inside "$work" "$dockerfile" "$context" \
@@ -265,16 +279,17 @@ run_image() {  # NAME DOCKERFILE CONTEXT STATUS LISTENING WAIT_KIND SERVICES...
     unshare_pid=$!
     exec 3<"$work/$name.out"
 
-    read_until "$listening" || fail "$name: its output ended before a line matching '$listening'"
+    await_lines "$listening"
     # PID 1 of the container is unshare's one child.
     local init_pid
     init_pid=$(</proc/$unshare_pid/task/$unshare_pid/children)
     init_pid=${init_pid// /}
     # As `docker exec CONTAINER svctl wait ...`: in the container's namespaces and root.
     nsenter --target "$init_pid" --mount --pid --root --wd -- \
-        /usr/bin/svctl wait "$kind" --timeout 30 "$@" ||
-        fail "$name: svctl wait $kind $* failed"
-    echo "test-roots: $name: $* $kind; sending SIGTERM (docker stop)"
+        /usr/bin/svctl wait "${wait_args[@]}" --timeout 30 ||
+        fail "$name: svctl wait ${wait_args[*]} failed"
+    await_lines "$@"
+    echo "test-roots: $name: svctl wait ${wait_args[*]} returned; sending SIGTERM (docker stop)"
     kill -TERM "$init_pid" || fail "$name: PID 1 is gone before SIGTERM"
     read_until
     exec 3<&-
@@ -287,6 +302,8 @@ run_image() {  # NAME DOCKERFILE CONTEXT STATUS LISTENING WAIT_KIND SERVICES...
 
 # svinit's log names its event loop and why: under the seccomp filter, epoll.
 fell_back='^svinit: event loop: epoll \(io_uring refused: io_uring_setup: Operation not permitted\)$'
+# Logged before the services are loaded, but svinit answers no request before its loop
+# runs, and it loads them before that: a `svctl wait` sent after this line finds them.
 listening='^svinit: control: listening on /run/svinit/control.sock'
 
 # 1. A user's FROM scratch image: the svinit image's two files, a static program of the
@@ -303,26 +320,24 @@ COPY probe /bin/probe
 COPY service/ /etc/service/
 ENTRYPOINT ["/sbin/svinit"]
 EOF
-run_image scratch "$scratch/Dockerfile" "$scratch" 0 "$listening" up hello
+run_image scratch "$scratch/Dockerfile" "$scratch" 0 "$listening" "up hello" \
+    '^probe: hello serving$'
 expect_line scratch "$fell_back"
-expect_line scratch '^probe: hello serving$'
 expect_line scratch '^probe: hello got SIGTERM$'
 
 # 2. The multi-service example: a TOML service with readiness and a runit directory.
-run_image example "$here/example/Dockerfile" "$here/example" 0 "$listening" ready web ticker
+run_image example "$here/example/Dockerfile" "$here/example" 0 "$listening" "ready web ticker" \
+    '^web \| web: ready$' '^ticker \| ticker: started$'
 expect_line example "$fell_back"
-expect_line example '^web \| web: ready$'
-expect_line example '^ticker \| ticker: started$'
 expect_line example '^web \| web: stopping$'
 
 # 3. The baseimage-docker migration: my_init's start-up, environment and setuser; my_init
 # exits 2 after SIGTERM, as baseimage-docker's does. As my_init, svinit prints only its
-# `*** ` lines (its own info lines, the event loop's among them, are held back), so the
-# sign that the control socket is open is the first startup script's output (svinit
-# listens before it runs them), and the fallback shows in that it runs at all: under the
-# filter io_uring cannot be set up.
-run_image my_init "$here/my_init/Dockerfile" "$here/my_init" 2 '^10_message: MESSAGE set$' up hello
-expect_line my_init '^10_message: MESSAGE set$'
-expect_line my_init '^hello: Hello from my_init.d, as nobody$'
+# `*** ` lines (its own info lines, the event loop's among them, are held back), and it
+# loads the services only once the startup scripts are done, while its loop runs. So
+# the sign that `svctl wait` will find the service is the service's own output, and the
+# fallback shows in that svinit runs at all: under the filter io_uring cannot be set up.
+run_image my_init "$here/my_init/Dockerfile" "$here/my_init" 2 \
+    '^hello: Hello from my_init.d, as nobody$' "up hello" '^10_message: MESSAGE set$'
 
 echo "test-roots: ok"
