@@ -57,6 +57,7 @@ fi
 pages=$(grep -E '^/usr/share/man/man[0-9]/' <<<"$files" || true)
 if [[ -n $pages ]]; then
     step "man pages: $(echo $pages)"
+    command -v man >/dev/null || fail "no man command to look the pages up with: install man-db"
     has '^/usr/share/man/man8/svinit\.8' "$(man -w svinit)" || fail "man -w svinit: $(man -w svinit 2>&1)"
     man -w svctl >/dev/null || fail "man -w svctl"
 else
