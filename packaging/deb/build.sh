@@ -14,6 +14,13 @@ if ! grep -q '^SVINIT_STATIC:BOOL=ON$' "$build/CMakeCache.txt" 2>/dev/null; then
     exit 1
 fi
 build=$(cd "$build" && pwd)
+# The packages install under /usr (CPACK_PACKAGING_INSTALL_PREFIX), and files configured
+# with the install paths (the systemd unit's ExecStart=) must name those: the build's
+# prefix becomes /usr too (nothing is compiled again; `cmake --install` of this build
+# then installs under /usr unless given --prefix).
+if ! grep -q '^CMAKE_INSTALL_PREFIX:PATH=/usr$' "$build/CMakeCache.txt"; then
+    cmake -DCMAKE_INSTALL_PREFIX=/usr "$build" >/dev/null
+fi
 if [[ -z ${SOURCE_DATE_EPOCH-} ]]; then
     SOURCE_DATE_EPOCH=$(git -C "$repo" log -1 --format=%ct 2>/dev/null) || {
         echo "deb/build.sh: $repo is not a git checkout: set SOURCE_DATE_EPOCH" >&2

@@ -51,6 +51,13 @@ has '^usage: svctl' "$(svctl --help)" || fail "svctl --help"
 [[ -f /usr/share/bash-completion/completions/svctl ]] || fail "no bash completion"
 [[ -f /usr/share/doc/svinit/README.md && -f /usr/share/doc/svinit/svinit.md ]] || fail "no docs"
 files=$(dpkg -L svinit)
+# A systemd unit in the package must start what the package installed.
+for unit in $(grep -E '^/(usr/)?lib/systemd/system/.*\.service$' <<<"$files" || true); do
+    for program in $(sed -n 's/^Exec[A-Za-z]*=[-@+!]*\([^ ]*\).*/\1/p' "$unit"); do
+        [[ -x $program ]] || fail "$unit runs $program, which is not installed"
+    done
+    step "$unit: $(grep -c '^Exec' "$unit") Exec lines, their programs installed"
+done
 if has '/(sv|my_init|setuser)$' "$files"; then
     fail "the svinit package ships a compat name: $(grep -E '/(sv|my_init|setuser)$' <<<"$files")"
 fi
