@@ -16,7 +16,7 @@ mkdir -p "$src"
 git -C "$repo" ls-files -z --cached --others --exclude-standard |
     (cd "$repo" && xargs -0 cp --parents -t "$src")
 cmake -S "$src" -B "$src/out" -DSVINIT_STATIC=ON -DCMAKE_BUILD_TYPE=Release \
-    -DSVINIT_TESTS=OFF >/dev/null
+    -DSVINIT_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
 cmake --build "$src/out" -j2 --target svinit svctl >/dev/null
 
 status=0

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -64,12 +65,30 @@ void wait_readable(int fd) {
     REQUIRE(::poll(&p, 1, 10000) == 1);
 }
 
+// The first spawn of a process opens its spawn slots (core/spawn_slots.h), a fixed few fds
+// kept for the process's life: spawn once before counting what each child costs.
+void open_spawn_slots(core::ChildReaper& reaper, FakeLoop& loop) {
+    core::SpawnOptions options;
+    options.path = "/bin/true";
+    options.argv = {"true"};
+    bool exited = false;
+    auto child = reaper.spawn(options, [&](const core::ChildExit&) { exited = true; });
+    REQUIRE(child);
+    siginfo_t info{};
+    REQUIRE(::waitid(P_PID, static_cast<id_t>(child->id().pid), &info,
+                     WEXITED | WNOWAIT) == 0);
+    reaper.reap_all();
+    loop.run_ready();
+    REQUIRE(exited);
+}
+
 }  // namespace
 
 TEST_CASE("child reaper: a running child holds its pidfd only", "[child_reaper]") {
     FakeLoop loop;
     core::ChildReaper reaper(loop);
     REQUIRE(reaper.reports() != nullptr);  // the one failure pipe all children share
+    open_spawn_slots(reaper, loop);
     const auto before = open_fds();
 
     core::SpawnOptions options;
@@ -104,6 +123,7 @@ TEST_CASE("child reaper: a failed exec is reported with its reason",
     FakeLoop loop;
     core::ChildReaper reaper(loop);
     REQUIRE(reaper.reports() != nullptr);
+    open_spawn_slots(reaper, loop);
     const auto before = open_fds();
 
     core::SpawnOptions options;
