@@ -6,13 +6,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/parse_number.h"
 #include "core/pidfd.h"
 #include "core/unique_fd.h"
 
@@ -35,12 +35,6 @@ std::string_view next_field(std::string_view& text) {
     return field;
 }
 
-template <typename T>
-bool parse_number(std::string_view text, T& out) {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    return ec == std::errc() && end == text.data() + text.size() && !text.empty();
-}
-
 // The state, parent pid and flags from /proc/PID/stat; the command name may hold spaces
 // and ')', so parse after the last ')'. Plain read(2), no iostreams: a static svinit
 // would carry all of libstdc++'s locale machinery for this one file.
@@ -61,9 +55,12 @@ std::optional<StatLine> read_stat(pid_t pid) {
     const std::string_view state = next_field(rest);
     if (state.size() != 1) return std::nullopt;
     stat.state = state[0];
-    if (!parse_number(next_field(rest), stat.ppid)) return std::nullopt;
+    const auto ppid = parse_number<pid_t>(next_field(rest));
     for (int skip = 0; skip < 4; ++skip) next_field(rest);
-    if (!parse_number(next_field(rest), stat.flags)) return std::nullopt;
+    const auto flags = parse_number<unsigned long>(next_field(rest));
+    if (!ppid || !flags) return std::nullopt;
+    stat.ppid = *ppid;
+    stat.flags = *flags;
     return stat;
 }
 
@@ -78,11 +75,7 @@ void for_each_pid(F&& f) {
     std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir("/proc"), ::closedir);
     if (!dir) return;
     while (dirent* entry = ::readdir(dir.get())) {
-        pid_t pid = 0;
-        auto name = std::string_view(entry->d_name);
-        auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
-        if (ec != std::errc() || end != name.data() + name.size()) continue;
-        f(pid);
+        if (const auto pid = parse_number<pid_t>(entry->d_name)) f(*pid);
     }
 }
 

@@ -3,25 +3,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdlib>
+
+#include "core/parse_number.h"
 
 namespace svinit::core {
 namespace {
 
-// A decimal of the whole text, or nullopt.
+// A decimal of the whole value, or nullopt (also when it is not set).
 template <typename T>
-std::optional<T> parse_number(const char* text) {
+std::optional<T> env_number(const char* name) {
+    const char* text = std::getenv(name);
     if (text == nullptr) return std::nullopt;
-    const std::string_view view(text);
-    T value{};
-    auto [end, ec] = std::from_chars(view.data(), view.data() + view.size(), value);
-    if (ec != std::errc() || end != view.data() + view.size()) return std::nullopt;
-    return value;
+    return parse_number<T>(text);
 }
 
 std::optional<std::chrono::microseconds> watchdog_from_env() {
-    const auto usec = parse_number<std::uint64_t>(std::getenv("WATCHDOG_USEC"));
+    const auto usec = env_number<std::uint64_t>("WATCHDOG_USEC");
     if (!usec || *usec == 0) return std::nullopt;
     // WATCHDOG_PID names the process systemd watches; another's (a wrapper's) is not ours.
     if (const char* pid_text = std::getenv("WATCHDOG_PID"); pid_text != nullptr) {

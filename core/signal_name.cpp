@@ -4,19 +4,13 @@
 #include <signal.h>
 #include <string.h>
 
-#include <charconv>
 #include <optional>
 #include <string>
 
+#include "core/parse_number.h"
+
 namespace svinit::core {
 namespace {
-
-std::optional<int> parse_int(std::string_view text) {
-    int value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
 
 // "RTMIN", "RTMIN+N", "RTMAX", "RTMAX-N", as kill(1) and Docker read them.
 std::optional<int> parse_realtime(std::string_view name) {
@@ -26,7 +20,7 @@ std::optional<int> parse_realtime(std::string_view name) {
         auto rest = name.substr(prefix.size());
         if (rest.empty()) return base;
         if (rest.front() != (sign > 0 ? '+' : '-')) return std::nullopt;
-        auto offset = parse_int(rest.substr(1));
+        auto offset = parse_number<int>(rest.substr(1));
         if (!offset) return std::nullopt;
         return base + sign * *offset;
     }
@@ -36,7 +30,7 @@ std::optional<int> parse_realtime(std::string_view name) {
 }  // namespace
 
 core::Result<int> parse_signal(std::string_view text) {
-    std::optional<int> sig = parse_int(text);
+    std::optional<int> sig = parse_number<int>(text);
     if (!sig) {
         std::string name(text);
         for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 
 #ifndef SVINIT_NO_NSS
 #include <grp.h>
 #include <pwd.h>
 #endif
 
+#include "core/parse_number.h"
 #include "core/unique_fd.h"
 
 namespace svinit::core {
@@ -23,14 +23,6 @@ namespace {
 // A bound, not a size any real database reaches.
 constexpr std::size_t kMaxDatabase = 4 << 20;
 constexpr int kMaxGroups = 4096;
-
-template <typename T>
-std::optional<T> number(std::string_view text) {
-    T value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
 
 // Calls `each` with the colon-separated fields of every line of `text` that has at least
 // `min_fields`; stops when `each` returns true.
@@ -53,8 +45,8 @@ void for_each_entry(std::string_view text, std::size_t min_fields, Each&& each) 
 }
 
 std::optional<UserInfo> passwd_fields(const std::vector<std::string_view>& fields) {
-    auto uid = number<uid_t>(fields[2]);
-    auto gid = number<gid_t>(fields[3]);
+    auto uid = parse_number<uid_t>(fields[2]);
+    auto gid = parse_number<gid_t>(fields[3]);
     if (!uid || !gid) return std::nullopt;
     return UserInfo{std::string(fields[0]), *uid, *gid, std::string(fields[5])};
 }
@@ -128,7 +120,7 @@ std::optional<gid_t> find_group(std::string_view group, std::string_view name) {
     std::optional<gid_t> out;
     for_each_entry(group, 3, [&](const auto& fields) {
         if (fields[0] != name) return false;
-        out = number<gid_t>(fields[2]);
+        out = parse_number<gid_t>(fields[2]);
         return out.has_value();
     });
     return out;
@@ -137,7 +129,7 @@ std::optional<gid_t> find_group(std::string_view group, std::string_view name) {
 std::vector<gid_t> member_groups(std::string_view group, std::string_view user, gid_t primary) {
     std::vector<gid_t> out{primary};
     for_each_entry(group, 4, [&](const auto& fields) {
-        auto gid = number<gid_t>(fields[2]);
+        auto gid = parse_number<gid_t>(fields[2]);
         if (!gid || std::ranges::find(out, *gid) != out.end()) return false;
         std::string_view members = fields[3];
         while (!members.empty()) {
@@ -189,7 +181,7 @@ Result<std::optional<UserInfo>> lookup_user(std::string_view user) {
     auto users = read_user_file("/", "/etc/passwd");
     if (!users) return std::unexpected(users.error());
     if (auto found = find_user(*users, user)) return found;
-    const auto uid = number<uid_t>(user);
+    const auto uid = parse_number<uid_t>(user);
     if (uid) {
         if (auto found = find_user(*users, *uid)) return found;
     }
@@ -219,7 +211,7 @@ Result<std::optional<gid_t>> lookup_group(const std::string& group) {
     auto found = nss_group(group);
     if (!found || *found) return found;
 #endif
-    if (auto gid = number<gid_t>(group)) return std::optional<gid_t>(*gid);
+    if (auto gid = parse_number<gid_t>(group)) return std::optional<gid_t>(*gid);
     return std::optional<gid_t>();
 }
 

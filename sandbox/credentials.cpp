@@ -2,29 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 
+#include "core/parse_number.h"
 #include "core/user_db.h"
 
 namespace svinit::sandbox {
-
-namespace {
-
-template <typename T>
-std::optional<T> number(std::string_view text) {
-    T value{};
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
-
-}  // namespace
 
 core::Result<Credentials> resolve_credentials(const std::string& root, const std::string& user,
                                               const std::string& group) {
     Credentials creds;
     if (!user.empty()) {
-        if (auto uid = number<uid_t>(user)) {
+        if (auto uid = core::parse_number<uid_t>(user)) {
             creds.uid = *uid;
             creds.gid = *uid;  // a bare number's group, unless group says otherwise
             // The primary group of the user with that number, when the root knows it.
@@ -46,7 +34,7 @@ core::Result<Credentials> resolve_credentials(const std::string& root, const std
         }
     }
     if (!group.empty()) {
-        if (auto gid = number<gid_t>(group)) {
+        if (auto gid = core::parse_number<gid_t>(group)) {
             creds.gid = *gid;
         } else {
             auto text = core::read_user_file(root, "/etc/group");
