@@ -170,13 +170,17 @@ int child_entry(void* arg) {
         child_fail(fds.report, SpawnStage::Stdio);
     }
     // The slots are low numbers a pass_fds target may name: lift them above every target
-    // first (this is the child's table now).
-    for (int* fd : {&fds.stdin_fd, &fds.stdout_fd, &fds.stderr_fd, &fds.tty, &fds.report}) {
-        *fd = lift(*fd, start->lift_to);
+    // first (this is the child's table now). A copy that cannot be made fails the spawn
+    // rather than leave the child with svinit's own stdio.
+    const auto lift_or_fail = [&](int& fd) {
+        if (fd >= 0 && (fd = lift(fd, start->lift_to)) < 0) {
+            child_fail(fds.report, SpawnStage::Stdio);
+        }
+    };
+    for (int* fd : {&fds.report, &fds.stdin_fd, &fds.stdout_fd, &fds.stderr_fd, &fds.tty}) {
+        lift_or_fail(*fd);
     }
-    for (std::size_t i = 0; i < fds.pass_count; ++i) {
-        fds.pass[i].source = lift(fds.pass[i].source, start->lift_to);
-    }
+    for (std::size_t i = 0; i < fds.pass_count; ++i) lift_or_fail(fds.pass[i].source);
     child_main(*start->options, fds, start->argv, start->envp);
 }
 
