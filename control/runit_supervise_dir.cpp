@@ -115,15 +115,15 @@ core::Result<void> replace_file(const std::string& path, std::string_view data) 
 
 }  // namespace
 
-SuperviseDir::SuperviseDir(core::EventLoop& loop, std::string path, OnCommand on_command)
-    : loop_(loop), path_(std::move(path)), on_command_(std::move(on_command)) {}
+SuperviseDir::SuperviseDir(std::string path, OnCommand on_command)
+    : path_(std::move(path)), on_command_(std::move(on_command)) {}
 
 core::Result<std::unique_ptr<SuperviseDir>> SuperviseDir::open(core::EventLoop& loop,
                                                                const std::string& dir,
                                                                const RunitRecord& first,
                                                                OnCommand on_command) {
     std::unique_ptr<SuperviseDir> self(
-        new SuperviseDir(loop, dir + "/supervise", std::move(on_command)));
+        new SuperviseDir(dir + "/supervise", std::move(on_command)));
     const std::string& path = self->path_;
     if (auto made = ensure_dir(path); !made) return std::unexpected(made.error());
 

@@ -56,11 +56,10 @@ public:
     bool going();
 
 private:
-    SuperviseDir(core::EventLoop& loop, std::string path, OnCommand on_command);
+    SuperviseDir(std::string path, OnCommand on_command);
     core::Result<void> write_files(const RunitRecord& record);
     void on_control_readable();
 
-    core::EventLoop& loop_;
     std::string path_;  // DIR/supervise as given (a symlink stays one)
     OnCommand on_command_;
     core::UniqueFd lock_;
