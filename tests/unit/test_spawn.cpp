@@ -55,7 +55,17 @@ SpawnOptions shell(const std::string& script) {
     return options;
 }
 
-// Runs a shell script with stdout on a pipe and returns what it printed.
+// Everything that comes through `fd` until EOF.
+std::string read_all(int fd) {
+    std::string out;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+// Runs a shell script with stdout on a pipe and returns what it printed. EOF comes only
+// once no copy of the write end is left open, in the child or in svinit.
 std::string output_of(SpawnOptions options) {
     int fds[2];
     REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
@@ -64,11 +74,7 @@ std::string output_of(SpawnOptions options) {
     auto child = spawn(options);
     REQUIRE(child);
     write_end.reset();
-    std::string out;
-    char buf[256];
-    ssize_t n;
-    while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0)
-        out.append(buf, static_cast<size_t>(n));
+    std::string out = read_all(read_end.get());
     wait_child(*child);
     return out;
 }
@@ -293,26 +299,8 @@ TEST_CASE("a child gets its own fds only, a passed fd at a low target, and no co
     // Target 3 is a low number, where spawn slots may live: the slot must not clobber it.
     options.pass_fds.push_back(PassFd{passed_write.get(), 3});
     options.stdin_fd = ours.front().get();
-    const std::string listed = [&] {
-        std::string out;
-        SpawnOptions copy = options;
-        int out_fds[2];
-        REQUIRE(::pipe2(out_fds, O_CLOEXEC) == 0);
-        UniqueFd read_end(out_fds[0]), write_end(out_fds[1]);
-        copy.stdout_fd = write_end.get();
-        auto child = spawn(copy);
-        REQUIRE(child);
-        write_end.reset();
-        passed_write.reset();
-        char buf[256];
-        ssize_t n;
-        // EOF comes only once no copy of the write end is left open in svinit either.
-        while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0) {
-            out.append(buf, static_cast<size_t>(n));
-        }
-        wait_child(*child);
-        return out;
-    }();
+    const std::string listed = output_of(options);
+    passed_write.reset();
     // 0, 1, 2, 3, the one ls opens to read the directory, and whatever this test process
     // inherited without close-on-exec (a shell's fd): none of ours.
     std::istringstream numbers(listed);
@@ -325,9 +313,6 @@ TEST_CASE("a child gets its own fds only, a passed fd at a low target, and no co
         CHECK((fd <= 4 || inherited));
     }
     CHECK(saw_3);
-    std::string via3;
-    char buf[64];
-    ssize_t n;
-    while ((n = ::read(passed_read.get(), buf, sizeof buf)) > 0) via3.append(buf, static_cast<size_t>(n));
-    CHECK(via3 == "via-3\n");
+    // EOF here too: no spawn slot keeps the passed pipe open.
+    CHECK(read_all(passed_read.get()) == "via-3\n");
 }
